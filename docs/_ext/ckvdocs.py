@@ -17,17 +17,19 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from pygments.lexer import RegexLexer, bygroups, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, Text
-from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from ckv.wire.schema import load_schema
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
 
 logger = logging.getLogger(__name__)
 
@@ -252,6 +254,10 @@ def _merge(app: Sphinx, env: Any, docnames: Any, other: Any) -> None:
     theirs = other.domaindata.get("ckv", {})
     mine["requirements"].update(theirs.get("requirements", {}))
     mine.setdefault("listed", {}).update(theirs.get("listed", {}))
+
+
+def _skip(self: Any, node: nodes.Node) -> None:
+    del self, node
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

@@ -32,7 +32,9 @@ FileMeta = Mapping[str, Any]
 
 
 class Status(enum.Enum):
-    PASS = "pass"
+    """The outcome classes of a case."""
+
+    PASS = "pass"  # noqa: S105 - not a password
     FAIL = "fail"
     DIVERGENCE = "divergence"
 
@@ -48,14 +50,17 @@ class CaseOutcome:
 
     @classmethod
     def passed(cls, detail: str = "") -> CaseOutcome:
+        """The case ran and agreed with the vector."""
         return cls(Status.PASS, detail)
 
     @classmethod
     def failed(cls, detail: str) -> CaseOutcome:
+        """The case disagreed with the vector, or could not be run."""
         return cls(Status.FAIL, detail)
 
     @classmethod
     def diverges(cls, divergence: str, detail: str) -> CaseOutcome:
+        """The vector records katie's reading; CKV implements the draft's (documented)."""
         return cls(Status.DIVERGENCE, detail, divergence)
 
 
@@ -96,9 +101,11 @@ class FileReport:
     outcomes: dict[str, CaseOutcome] = field(default_factory=dict)
 
     def count(self, status: Status) -> int:
+        """How many cases had this outcome."""
         return sum(1 for o in self.outcomes.values() if o.status is status)
 
     def summary(self) -> str:
+        """The one-line report for this file."""
         if not self.implemented:
             return (
                 f"{self.name}: not implemented yet ({len(self.outcomes)} cases, primitive "

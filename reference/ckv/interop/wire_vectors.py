@@ -33,7 +33,7 @@ def run_request_case(meta: FileMeta, case: Case) -> CaseOutcome:
     encoded = bytes.fromhex(case["expect"]["encoding"])
     mode = inp.get("mode", 1)
     try:
-        value = codec.decode(struct, encoded, mode=mode)
+        value: object = codec.decode(struct, encoded, mode=mode)
         again = codec.encode(value, mode=mode)
     except CKVError as exc:
         return CaseOutcome.failed(exc.diagnostics())
