@@ -266,8 +266,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(
         req_node,
         html=(_visit_req, _depart_req),
-        latex=(lambda s, n: None, lambda s, n: None),
-        text=(lambda s, n: None, lambda s, n: None),
+        latex=(_skip, _skip),
+        text=(_skip, _skip),
     )
     app.add_role("req", RequirementRole())
     app.add_directive("bcp14", Bcp14Directive)
