@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ def _context_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _context(args: argparse.Namespace) -> dict[str, object]:
+def _context(args: argparse.Namespace) -> Mapping[str, object]:
     extra: dict[str, object] = {}
     for item in args.context:
         key, sep, value = item.partition("=")

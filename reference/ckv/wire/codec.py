@@ -20,11 +20,13 @@ import functools
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 from ckv.cipher_suites import SUITES, SuiteConstants
 from ckv.errors import DecodeError, EncodeError, ErrorCode, UsageError
 from ckv.wire import messages
+from ckv.wire.classes import message_classes
 from ckv.wire.codegen import codec_source
 from ckv.wire.schema import Schema, load_schema
 
@@ -108,6 +110,14 @@ def _pack1(x: int) -> bytes:
     return bytes((x,))
 
 
+def _read_int(width: int, b: bytes, p: int) -> tuple[int]:
+    return (int.from_bytes(b[p : p + width], "big"),)
+
+
+def _write_int(width: int, x: int) -> bytes:
+    return x.to_bytes(width, "big")
+
+
 def _namespace(schema: Schema) -> dict[str, Any]:
     ns: dict[str, Any] = {
         "_F": _F,
@@ -115,6 +125,10 @@ def _namespace(schema: Schema) -> dict[str, Any]:
         "_trunc": _trunc,
         "_tn": _type_name,
         "_unpack": struct.unpack_from,
+        "_pack": struct.pack,
+        "_B1": tuple(bytes((i,)) for i in range(256)),
+        "_ONLY_BYTES": frozenset({bytes}),
+        "_ONLY_INT": frozenset({int}),
         "_U2": struct.Struct(">H").unpack_from,
         "_U4": struct.Struct(">I").unpack_from,
         "_U8": struct.Struct(">Q").unpack_from,
@@ -123,8 +137,12 @@ def _namespace(schema: Schema) -> dict[str, Any]:
         "_P4": struct.Struct(">I").pack,
         "_P8": struct.Struct(">Q").pack,
     }
+    for width in (3, 5, 6, 7):  # length prefixes and enums of unusual widths
+        ns[f"_U{width}"] = functools.partial(_read_int, width)
+        ns[f"_P{width}"] = functools.partial(_write_int, width)
+    classes = message_classes(schema)
     for name in schema.structs:
-        cls = messages.STRUCTS.get(name)
+        cls = classes.structs.get(name)
         expected = [f.name for f in schema.struct_fields(name)]
         if cls is None or [f.name for f in dataclasses.fields(cls)] != expected:
             msg = (
@@ -134,9 +152,12 @@ def _namespace(schema: Schema) -> dict[str, Any]:
             raise RuntimeError(msg)
         ns[f"_C_{name}"] = cls
     for name, decl in schema.enums.items():
-        enum_cls = messages.ENUMS[name]
+        enum_cls = classes.enums[name]
         # WIRE-007: a value named `reserved` is never valid on the wire.
         ns[f"_E_{name}"] = {v: enum_cls(v) for label, v in decl.values if label != "reserved"}
+        ns[f"_W_{name}"] = {
+            v: v.to_bytes(decl.width, "big") for label, v in decl.values if label != "reserved"
+        }
     return ns
 
 
@@ -155,7 +176,7 @@ def _context_value(key: str, value: object, schema: Schema) -> object:
         msg = f"decoding context {key} must be 'present' or 'absent', not {value!r}"
         raise UsageError(msg)
     enum_name = schema.resolve_alias(f).type_name
-    enum_cls = messages.ENUMS[enum_name]
+    enum_cls = message_classes(schema).enums[enum_name]
     if isinstance(value, enum.IntEnum):
         value = int(value)
     if isinstance(value, str):
@@ -173,19 +194,33 @@ def _context_value(key: str, value: object, schema: Schema) -> object:
 
 def make_context(
     mode: object = None, context: Mapping[str, object] | None = None, schema: Schema | None = None
-) -> dict[str, object]:
+) -> Mapping[str, object]:
     """Build the decoding context the codecs consult for external selects.
 
     ``mode`` is the deployment mode (``Configuration.mode``); ``context`` may
     give any external select key, such as ``{"SearchRequest.version": "absent"}``.
     """
     schema = schema or load_schema()
+    try:
+        key = (id(schema), mode, tuple(sorted(context.items())) if context else ())
+        cached = _CONTEXTS.get(key)
+    except TypeError:  # unhashable values: normalise without the cache
+        key, cached = None, None
+    if cached is not None and cached[0] is schema:
+        return cached[1]
     out: dict[str, object] = {}
     if mode is not None:
         out["Configuration.mode"] = _context_value("Configuration.mode", mode, schema)
-    for key, value in (context or {}).items():
-        out[key] = _context_value(key, value, schema)
-    return out
+    for name, value in (context or {}).items():
+        out[name] = _context_value(name, value, schema)
+    frozen = MappingProxyType(out)
+    if key is not None and len(_CONTEXTS) < 256:
+        _CONTEXTS[key] = (schema, frozen)
+    return frozen
+
+
+# Normalised contexts are few (a handful of modes and flags), so they are kept.
+_CONTEXTS: dict[object, tuple[Schema, Mapping[str, object]]] = {}
 
 
 class Codec:
@@ -207,6 +242,7 @@ class Codec:
         self.source = codec_source(self.schema, self.suite.as_mapping())
         ns = _namespace(self.schema)
         exec(compile(self.source, f"<ckv.wire codecs for {suite.name}>", "exec"), ns)  # noqa: S102
+        self._depths: dict[str, int] = {}
         self._decoders: dict[str, Callable[[bytes, int, Mapping[str, object]], tuple[Any, int]]] = {
             name: ns[f"d_{name}"] for name in self.schema.structs
         }
@@ -240,7 +276,9 @@ class Codec:
                 code=ErrorCode.TOO_LARGE,
                 requirement=_REQ_LIMITS,
             )
-        depth = self.schema.static_depth(name)
+        depth = self._depths.get(name)
+        if depth is None:
+            depth = self._depths[name] = self.schema.static_depth(name)
         if depth > self.limits.max_depth:
             raise DecodeError(
                 name,

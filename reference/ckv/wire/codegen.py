@@ -50,7 +50,7 @@ vector, ``None`` for an absent optional value or for a field of a ``select``
 case that does not apply.
 """
 
-# ruff: noqa: N801, N815, E501
+# ruff: noqa: N815
 
 from __future__ import annotations
 
@@ -124,10 +124,10 @@ def messages_source(schema: Schema) -> str:
                 out.append(f"    {_safe(f.name)}: {annotation}")
         out.append("")
     out.append("\nSTRUCTS: dict[str, type] = {")
-    out.extend(f"    {n!r}: {n}," for n in schema.structs)
+    out.extend(f'    "{n}": {n},' for n in schema.structs)
     out.append("}")
     out.append("ENUMS: dict[str, type[enum.IntEnum]] = {")
-    out.extend(f"    {n!r}: {n}," for n in schema.enums)
+    out.extend(f'    "{n}": {n},' for n in schema.enums)
     out.append("}\n")
     return "\n".join(out)
 
@@ -361,8 +361,7 @@ class _CodecWriter:
 
     # ---- encoding -------------------------------------------------------
 
-    def encode_uint(self, ind: int, width: int, value: str, *, what: str = "value") -> None:
-        del what
+    def encode_uint(self, ind: int, width: int, value: str) -> None:
         self.emit(
             ind,
             f"if type({value}) is not int: raise _EF('BAD_VALUE', "
@@ -373,7 +372,7 @@ class _CodecWriter:
             f"if {value} < 0 or {value} > {(1 << (8 * width)) - 1}: raise _EF("
             f"'BAD_VALUE', f'{{{value}}} does not fit in uint{8 * width}')",
         )
-        self.emit(ind, f"o.append(_P{width}({value}))")
+        self.emit(ind, f"o.append(_B1[{value}])" if width == 1 else f"o.append(_P{width}({value}))")
 
     def encode_count(self, ind: int, floor: int, ceiling: int, count: str, what: str) -> None:
         self.emit(
@@ -389,13 +388,19 @@ class _CodecWriter:
             self.encode_uint(ind, kind.width, value)
         elif isinstance(kind, EnumKind):
             name = kind.decl.name
+            # _W_<enum> maps each defined value (member or int) to its encoding.
+            raw = self.fresh("w")
             self.emit(
                 ind,
-                f"if not isinstance({value}, int) or type({value}) is bool or "
-                f"{value} not in _E_{name}: raise _EF('UNKNOWN_ENUM', "
+                f"{raw} = _W_{name}.get({value}) if isinstance({value}, int) and "
+                f"type({value}) is not bool else None",
+            )
+            self.emit(
+                ind,
+                f"if {raw} is None: raise _EF('UNKNOWN_ENUM', "
                 f"f'{{{value}!r}} is not a defined {name} value', {_REQ_ENUM!r})",
             )
-            self.emit(ind, f"o.append(_P{kind.decl.width}(int({value})))")
+            self.emit(ind, f"o.append({raw})")
         elif isinstance(kind, StructKind):
             self.emit(ind, f"e_{kind.name}({value}, o, c)")
         elif isinstance(kind, OpaqueFixed):
@@ -426,10 +431,32 @@ class _CodecWriter:
                 f"raise _EF('BAD_VALUE', f'expected a tuple, got {{_tn({value})}}')",
             )
             self.encode_count(ind, kind.floor, kind.ceiling, f"len({value})", "element count")
+            # Fast paths for vectors of hashes and of integers: one pass to check, one
+            # write; the element-by-element loop below only runs to report an error.
+            element = kind.element
+            if isinstance(element, OpaqueFixed):
+                size = self.size_of(element)
+                self.emit(
+                    ind,
+                    f"if {{*map(type, {value})}} <= _ONLY_BYTES and "
+                    f"{{*map(len, {value})}} <= {{{size}}}: o.extend({value})",
+                )
+                ind += 1
+                self.emit(ind - 1, "else:")
+            elif isinstance(element, UInt):
+                fmt = {1: "B", 2: "H", 4: "I", 8: "Q"}[element.width]
+                self.emit(
+                    ind,
+                    f"if {{*map(type, {value})}} <= _ONLY_INT and (not {value} or "
+                    f"(min({value}) >= 0 and max({value}) <= {element.maximum})): "
+                    f"o.append(_pack('>%d{fmt}' % len({value}), *{value}))",
+                )
+                ind += 1
+                self.emit(ind - 1, "else:")
             index, item = self.fresh("i"), self.fresh("x")
             self.emit(ind, f"for {index}, {item} in enumerate({value}):")
             self.emit(ind + 1, "try:")
-            self.encode_kind(ind + 2, kind.element, item)
+            self.encode_kind(ind + 2, element, item)
             self.emit(ind + 1, "except _EF as _f:")
             self.emit(ind + 2, f"_f.path.append(('[', {index})); raise")
         else:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ckv.errors import EncodeError, ErrorCode
-from ckv.wire import messages
+from ckv.wire.classes import message_classes
 from ckv.wire.kinds import (
     EnumKind,
     Kind,
@@ -201,7 +201,7 @@ def _struct_from_json(schema: Schema, name: str, obj: JSON, context: Mapping[str
     extra = sorted(set(obj) - set(expected))
     if extra:
         raise _Bad(f"unexpected field(s) {', '.join(map(repr, extra))} for {name}")
-    return messages.STRUCTS[name](**values)
+    return message_classes(schema).structs[name](**values)
 
 
 def _from_json(schema: Schema, kind: Kind, x: JSON, context: Mapping[str, object]) -> object:
@@ -219,7 +219,7 @@ def _from_json(schema: Schema, kind: Kind, x: JSON, context: Mapping[str, object
         names = [n for n, _ in kind.decl.values if n != "reserved"]
         if x not in names:
             raise _Bad(f"{x!r} is not a {kind.decl.name} (one of: {', '.join(names)})")
-        return messages.ENUMS[kind.decl.name][x]
+        return message_classes(schema).enums[kind.decl.name][x]
     if isinstance(kind, OpaqueFixed | OpaqueVector):
         if not isinstance(x, str):
             raise _Bad(f"expected a hex string, got {_json_type(x)}")

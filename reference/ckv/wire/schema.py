@@ -164,7 +164,19 @@ def parser() -> lark.Lark:
 
 
 def _int(token: lark.Token) -> int:
-    return int(str(token), 0)
+    value = int(str(token), 0)
+    if value >= 2**64:
+        msg = f"number {token} is too large (CKV-PL numbers are below 2^64)"
+        raise ValueError(msg)
+    return value
+
+
+def _power(base: lark.Token, exponent: lark.Token) -> int:
+    b, e = _int(base), _int(exponent)
+    if b != 2 or e > 64:
+        msg = f"bound {base}^{exponent}: only powers of two up to 2^64 are allowed"
+        raise ValueError(msg)
+    return int(2**e)
 
 
 class _Builder(lark.Transformer[lark.Token, object]):
@@ -230,10 +242,10 @@ class _Builder(lark.Transformer[lark.Token, object]):
         return _int(items[0])
 
     def power_bound(self, items: list[lark.Token]) -> int:
-        return int(_int(items[0]) ** _int(items[1]))
+        return _power(items[0], items[1])
 
     def power_minus_bound(self, items: list[lark.Token]) -> int:
-        return int(_int(items[0]) ** _int(items[1])) - _int(items[2])
+        return _power(items[0], items[1]) - _int(items[2])
 
     @lark.v_args(meta=True)
     def select(self, meta: lark.tree.Meta, items: list[object]) -> Select:
@@ -268,9 +280,12 @@ def parse_declarations(text: str, source: str = "<string>") -> list[Declaration]
             line=line if line > 0 else None,
             column=column if column > 0 else None,
         ) from None
-    except lark.exceptions.VisitError as exc:  # a literal too large for int(), say
-        raise SchemaError(f"syntax error: {exc.orig_exc}", source=source) from None
-    result = _Builder(source).transform(tree)
+    try:
+        result = _Builder(source).transform(tree)
+    except lark.exceptions.VisitError as exc:  # a number out of range, say
+        meta = getattr(exc.obj, "meta", None)
+        where = getattr(exc.obj, "line", None) or getattr(meta, "line", None)
+        raise SchemaError(str(exc.orig_exc), source=source, line=where) from None
     assert isinstance(result, list)
     return result
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from ckv.cipher_suites import SUITES
 from ckv.wire import messages
+from ckv.wire.classes import message_classes
 from ckv.wire.codec import DEFAULT_SUITE
 from ckv.wire.kinds import (
     EnumKind,
@@ -77,7 +78,7 @@ class _Drawer:
         def draw_struct(draw: st.DrawFn) -> Any:
             drawn: dict[str, object] = {}
             self._members(draw, name, decl.members, drawn)
-            return messages.STRUCTS[name](**drawn)
+            return message_classes(self.schema).structs[name](**drawn)
 
         return draw_struct()
 
@@ -115,7 +116,7 @@ class _Drawer:
         if isinstance(kind, UInt):
             return st.integers(0, kind.maximum)
         if isinstance(kind, EnumKind):
-            enum_cls = messages.ENUMS[kind.decl.name]
+            enum_cls = message_classes(self.schema).enums[kind.decl.name]
             return st.sampled_from([m for m in enum_cls if m.name != "reserved"])
         if isinstance(kind, OpaqueFixed):
             size = kind.size if isinstance(kind.size, int) else self.constants[kind.size]

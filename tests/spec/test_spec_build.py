@@ -1,0 +1,104 @@
+"""The specification builds with warnings as errors, and its checks bite."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def sphinx(src: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-c",
+            str(REPO / "docs"),
+            *extra,
+            str(src),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("spec")
+    proc = sphinx(REPO / "spec", out)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.mark.req("CONV-001")
+def test_spec_builds_with_warnings_as_errors(built: Path) -> None:
+    assert (built / "index.html").is_file()
+    assert (built / "wire-format.html").is_file()
+
+
+def test_requirements_are_exported(built: Path) -> None:
+    reqs = {r["id"]: r for r in json.loads((built / "requirements.json").read_text())}
+    for n in range(1, 14):
+        rid = f"WIRE-{n:03d}"
+        assert rid in reqs, rid
+        assert reqs[rid]["level"] in {"MUST", "MUST NOT", "SHOULD", "SHOULD NOT"}
+        assert reqs[rid]["uri"].startswith("wire-format.html#req-")
+
+
+def test_struct_listings_come_from_the_tls_files(built: Path) -> None:
+    html = (built / "wire-format.html").read_text()
+    assert "From spec/wire/user-operations.tls" in html
+    assert "SearchResponse" in html
+
+
+def _project(tmp_path: Path, body: str) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "index.md").write_text("# Test\n\n" + body + "\n")
+    return src
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("An implementation MUST do this.", "normative statement without a requirement ID"),
+        ("Senders SHOULD NOT do that.", "normative statement without a requirement ID"),
+        ("{req}`X-001` This is only informative.", "has no BCP 14 key word"),
+        ("{req}`lowercase` It MUST work.", "malformed requirement ID"),
+        ("```tls\nstruct { uint8 a; } X;\n```", "hand-written `tls` listing"),
+        ("```{tls-struct} NoSuchStruct\n```", "not defined in spec/wire"),
+    ],
+)
+def test_spec_checks_fail_the_build(tmp_path: Path, body: str, message: str) -> None:
+    proc = sphinx(_project(tmp_path, body), tmp_path / "out", "-D", "ckv_check_listings=0")
+    assert proc.returncode != 0
+    assert message in proc.stderr
+
+
+def test_a_declaration_missing_from_every_listing_fails(tmp_path: Path) -> None:
+    proc = sphinx(_project(tmp_path, "```{tls-struct} TreeHead\n```"), tmp_path / "out")
+    assert proc.returncode != 0
+    assert "SearchResponse (spec/wire/user-operations.tls) is not listed anywhere" in proc.stderr
+
+
+def test_may_needs_no_id(tmp_path: Path) -> None:
+    proc = sphinx(
+        _project(tmp_path, "A client MAY cache this. {req}`X-001` It MUST check it."),
+        tmp_path / "out",
+        "-D",
+        "ckv_check_listings=0",
+    )
+    assert proc.returncode == 0, proc.stderr
