@@ -77,13 +77,13 @@ _RESULT = {1: m.PrefixSearchResultType.inclusion, 2: m.PrefixSearchResultType.no
 _HEAD = {1: m.FullTreeHeadType.same, 2: m.FullTreeHeadType.updated}
 
 
-class Bad(Exception):
+class BadInputError(Exception):
     pass
 
 
 def _need(buf: bytes, p: int, k: int) -> None:
     if p + k > len(buf):
-        raise Bad("truncated")
+        raise BadInputError("truncated")
 
 
 def _hashes(buf: bytes, p: int, count_width: int) -> tuple[tuple[bytes, ...], int]:
@@ -104,7 +104,7 @@ def _prefix_proof(buf: bytes, p: int) -> tuple[m.PrefixProof, int]:
         _need(buf, p, 1)
         rt = _RESULT.get(buf[p])
         if rt is None:
-            raise Bad("result_type")
+            raise BadInputError("result_type")
         p += 1
         leaf = None
         if rt == 2:
@@ -123,7 +123,7 @@ def handwritten_decode(buf: bytes) -> m.SearchResponse:
     _need(buf, p, 1)
     head_type = _HEAD.get(buf[p])
     if head_type is None:
-        raise Bad("head_type")
+        raise BadInputError("head_type")
     p += 1
     tree_head = None
     if head_type == 2:
@@ -158,7 +158,7 @@ def handwritten_decode(buf: bytes) -> m.SearchResponse:
             commitment = buf[p:p + 32]
             p += 32
         elif flag != 0:
-            raise Bad("presence")
+            raise BadInputError("presence")
         ladder.append(m.BinaryLadderStep(proof=proof, commitment=commitment))
     _need(buf, p, 1)
     n = buf[p]
@@ -176,7 +176,7 @@ def handwritten_decode(buf: bytes) -> m.SearchResponse:
     roots, p = _hashes(buf, p, 1)
     elements, p = _hashes(buf, p, 2)
     if p != len(buf):
-        raise Bad("trailing")
+        raise BadInputError("trailing")
     return m.SearchResponse(
         full_tree_head=fth, version=version, opening=opening, value=value,
         binary_ladder=tuple(ladder),
@@ -195,7 +195,7 @@ def handwritten_encode(v: m.SearchResponse) -> bytes:
             v.value.value, bytes([len(v.binary_ladder)])]
     for step in v.binary_ladder:
         if len(step.proof) != 80:
-            raise Bad("proof size")
+            raise BadInputError("proof size")
         out.append(step.proof)
         if step.commitment is None:
             out.append(b"\x00")

@@ -180,7 +180,7 @@ def test_missing_context_is_an_error_not_a_guess() -> None:
     err = _decode_error("FullTreeHead", b"\x02" + bytes(8) + b"\x00\x00")
     assert err.code is ErrorCode.MISSING_CONTEXT
     assert "Configuration.mode" in err.reason
-    with pytest.raises(EncodeError, match="Configuration.mode"):
+    with pytest.raises(EncodeError, match=r"Configuration\.mode"):
         wire.encode(
             m.FullTreeHead(
                 head_type=m.FullTreeHeadType.updated,
