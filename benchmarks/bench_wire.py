@@ -35,13 +35,13 @@ def sample_response() -> m.SearchResponse:
     leaf = m.PrefixLeaf(vrf_output=b"\x11" * 32, commitment=b"\x22" * 32)
     kinds = [
         m.PrefixSearchResult(result_type=m.PrefixSearchResultType.inclusion, depth=21),
-        m.PrefixSearchResult(result_type=m.PrefixSearchResultType.nonInclusionLeaf, leaf=leaf,
-                             depth=20),
+        m.PrefixSearchResult(
+            result_type=m.PrefixSearchResultType.nonInclusionLeaf, leaf=leaf, depth=20
+        ),
         m.PrefixSearchResult(result_type=m.PrefixSearchResultType.nonInclusionParent, depth=22),
     ]
     proofs = tuple(
-        m.PrefixProof(results=tuple(kinds[(i + j) % 3] for j in range(5)),
-                      elements=(h,) * 22)
+        m.PrefixProof(results=tuple(kinds[(i + j) % 3] for j in range(5)), elements=(h,) * 22)
         for i in range(10)
     )
     return m.SearchResponse(
@@ -72,8 +72,11 @@ def sample_response() -> m.SearchResponse:
 _U16 = struct.Struct(">H").unpack_from
 _U32 = struct.Struct(">I").unpack_from
 _U64 = struct.Struct(">Q").unpack_from
-_RESULT = {1: m.PrefixSearchResultType.inclusion, 2: m.PrefixSearchResultType.nonInclusionLeaf,
-           3: m.PrefixSearchResultType.nonInclusionParent}
+_RESULT = {
+    1: m.PrefixSearchResultType.inclusion,
+    2: m.PrefixSearchResultType.nonInclusionLeaf,
+    3: m.PrefixSearchResultType.nonInclusionParent,
+}
 _HEAD = {1: m.FullTreeHeadType.same, 2: m.FullTreeHeadType.updated}
 
 
@@ -92,7 +95,7 @@ def _hashes(buf: bytes, p: int, count_width: int) -> tuple[tuple[bytes, ...], in
     p += count_width
     end = p + 32 * n
     _need(buf, p, 32 * n)
-    return tuple([buf[i:i + 32] for i in range(p, end, 32)]), end
+    return tuple([buf[i : i + 32] for i in range(p, end, 32)]), end
 
 
 def _prefix_proof(buf: bytes, p: int) -> tuple[m.PrefixProof, int]:
@@ -109,7 +112,7 @@ def _prefix_proof(buf: bytes, p: int) -> tuple[m.PrefixProof, int]:
         leaf = None
         if rt == 2:
             _need(buf, p, 64)
-            leaf = m.PrefixLeaf(vrf_output=buf[p:p + 32], commitment=buf[p + 32:p + 64])
+            leaf = m.PrefixLeaf(vrf_output=buf[p : p + 32], commitment=buf[p + 32 : p + 64])
             p += 64
         _need(buf, p, 1)
         results.append(m.PrefixSearchResult(result_type=rt, leaf=leaf, depth=buf[p]))
@@ -132,16 +135,16 @@ def handwritten_decode(buf: bytes) -> m.SearchResponse:
         n = _U16(buf, p + 8)[0]
         p += 10
         _need(buf, p, n)
-        tree_head = m.TreeHead(tree_size=size, signature=buf[p:p + n])
+        tree_head = m.TreeHead(tree_size=size, signature=buf[p : p + n])
         p += n
     fth = m.FullTreeHead(head_type=head_type, tree_head=tree_head)
     _need(buf, p, 4 + 16 + 4)
     version = _U32(buf, p)[0]
-    opening = buf[p + 4:p + 20]
+    opening = buf[p + 4 : p + 20]
     n = _U32(buf, p + 20)[0]
     p += 24
     _need(buf, p, n)
-    value = m.UpdateValue(value=buf[p:p + n], suffix=m.UpdateSuffix())
+    value = m.UpdateValue(value=buf[p : p + n], suffix=m.UpdateSuffix())
     p += n
     _need(buf, p, 1)
     n = buf[p]
@@ -149,13 +152,13 @@ def handwritten_decode(buf: bytes) -> m.SearchResponse:
     ladder = []
     for _ in range(n):
         _need(buf, p, 81)
-        proof = buf[p:p + 80]
+        proof = buf[p : p + 80]
         flag = buf[p + 80]
         p += 81
         commitment = None
         if flag == 1:
             _need(buf, p, 32)
-            commitment = buf[p:p + 32]
+            commitment = buf[p : p + 32]
             p += 32
         elif flag != 0:
             raise BadInputError("presence")
@@ -178,11 +181,17 @@ def handwritten_decode(buf: bytes) -> m.SearchResponse:
     if p != len(buf):
         raise BadInputError("trailing")
     return m.SearchResponse(
-        full_tree_head=fth, version=version, opening=opening, value=value,
+        full_tree_head=fth,
+        version=version,
+        opening=opening,
+        value=value,
         binary_ladder=tuple(ladder),
-        search=m.CombinedTreeProof(timestamps=timestamps, prefix_proofs=tuple(proofs),
-                                   prefix_roots=roots,
-                                   inclusion=m.InclusionProof(elements=elements)),
+        search=m.CombinedTreeProof(
+            timestamps=timestamps,
+            prefix_proofs=tuple(proofs),
+            prefix_roots=roots,
+            inclusion=m.InclusionProof(elements=elements),
+        ),
     )
 
 
@@ -191,8 +200,13 @@ def handwritten_encode(v: m.SearchResponse) -> bytes:
     th = v.full_tree_head.tree_head
     if th is not None:
         out += [struct.pack(">QH", th.tree_size, len(th.signature)), th.signature]
-    out += [struct.pack(">I", v.version), v.opening, struct.pack(">I", len(v.value.value)),
-            v.value.value, bytes([len(v.binary_ladder)])]
+    out += [
+        struct.pack(">I", v.version),
+        v.opening,
+        struct.pack(">I", len(v.value.value)),
+        v.value.value,
+        bytes([len(v.binary_ladder)]),
+    ]
     for step in v.binary_ladder:
         if len(step.proof) != 80:
             raise BadInputError("proof size")
@@ -202,8 +216,11 @@ def handwritten_encode(v: m.SearchResponse) -> bytes:
         else:
             out += [b"\x01", step.commitment]
     s = v.search
-    out += [bytes([len(s.timestamps)]), struct.pack(f">{len(s.timestamps)}Q", *s.timestamps),
-            bytes([len(s.prefix_proofs)])]
+    out += [
+        bytes([len(s.timestamps)]),
+        struct.pack(f">{len(s.timestamps)}Q", *s.timestamps),
+        bytes([len(s.prefix_proofs)]),
+    ]
     for proof in s.prefix_proofs:
         out.append(bytes([len(proof.results)]))
         for r in proof.results:
@@ -212,8 +229,12 @@ def handwritten_encode(v: m.SearchResponse) -> bytes:
                 out += [r.leaf.vrf_output, r.leaf.commitment]
             out.append(bytes([r.depth]))
         out += [struct.pack(">H", len(proof.elements)), *proof.elements]
-    out += [bytes([len(s.prefix_roots)]), *s.prefix_roots,
-            struct.pack(">H", len(s.inclusion.elements)), *s.inclusion.elements]
+    out += [
+        bytes([len(s.prefix_roots)]),
+        *s.prefix_roots,
+        struct.pack(">H", len(s.inclusion.elements)),
+        *s.inclusion.elements,
+    ]
     return b"".join(out)
 
 
@@ -266,16 +287,22 @@ def main(argv: list[str] | None = None) -> int:
         ("decode", generated_decode, generated_decode_core, lambda: handwritten_decode(data)),
         ("encode", generated_encode, generated_encode_core, lambda: handwritten_encode(value)),
     ]
-    print(f"SearchResponse: {len(data)} bytes; Python {sys.version.split()[0]}; "
-          f"best of {repeats} x {loops} calls")
-    print(f"{'':8}{'ckv.wire API':>16}{'generated core':>17}{'hand-written':>15}"
-          f"{'API/hand':>10}{'core/hand':>11}")
+    print(
+        f"SearchResponse: {len(data)} bytes; Python {sys.version.split()[0]}; "
+        f"best of {repeats} x {loops} calls"
+    )
+    print(
+        f"{'':8}{'ckv.wire API':>16}{'generated core':>17}{'hand-written':>15}"
+        f"{'API/hand':>10}{'core/hand':>11}"
+    )
     for name, api, core, hand in rows:
         t_api = best_of(api, loops, repeats)
         t_core = best_of(core, loops, repeats)
         t_hand = best_of(hand, loops, repeats)
-        print(f"{name:8}{t_api * 1e6:13.1f} us{t_core * 1e6:14.1f} us{t_hand * 1e6:12.1f} us"
-              f"{t_api / t_hand:9.2f}x{t_core / t_hand:10.2f}x")
+        print(
+            f"{name:8}{t_api * 1e6:13.1f} us{t_core * 1e6:14.1f} us{t_hand * 1e6:12.1f} us"
+            f"{t_api / t_hand:9.2f}x{t_core / t_hand:10.2f}x"
+        )
         mbps = len(data) / t_api / 1e6
         print(f"{'':8}{mbps:13.1f} MB/s{'':>11}{len(data) / t_hand / 1e6:10.1f} MB/s")
     return 0
