@@ -245,7 +245,11 @@ class _Builder(lark.Transformer[lark.Token, object]):
         return _power(items[0], items[1])
 
     def power_minus_bound(self, items: list[lark.Token]) -> int:
-        return _power(items[0], items[1]) - _int(items[2])
+        value = _power(items[0], items[1]) - _int(items[2])
+        if value < 0:
+            msg = f"bound {items[0]}^{items[1]}-{items[2]} is negative"
+            raise ValueError(msg)
+        return value
 
     @lark.v_args(meta=True)
     def select(self, meta: lark.tree.Meta, items: list[object]) -> Select:
