@@ -14,9 +14,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ckv import wire
-from ckv.cipher_suites import SUITES
 from ckv.errors import DecodeError
 from ckv.wire import messages, strategies
+from ckv.wire.constants import SUITES
 from ckv.wire.schema import load_schema
 
 SCHEMA = load_schema()

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ckv.cipher_suites import parse_suite
 from ckv.errors import DecodeError, EncodeError, ErrorCode, UsageError
 from ckv.wire import codegen, messages
 from ckv.wire.codec import DEFAULT_SUITE, codec_for, make_context
+from ckv.wire.constants import parse_suite
 from ckv.wire.jsonform import from_json, to_json
 from ckv.wire.schema import load_schema
 

@@ -68,7 +68,12 @@ Handler = Callable[[FileMeta, Case], CaseOutcome]
 _HANDLERS: dict[str, Handler] = {}
 
 #: Modules whose import registers handlers (one per area of the draft).
-HANDLER_MODULES = ("ckv.interop.wire_vectors",)
+HANDLER_MODULES = (
+    "ckv.interop.wire_vectors",
+    "ckv.interop.crypto_vectors",
+    "ckv.interop.log_vectors",
+    "ckv.interop.search_tree_vectors",
+)
 
 
 def handler(primitive: str) -> Callable[[Handler], Handler]:

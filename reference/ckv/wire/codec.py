@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
-from ckv.cipher_suites import SUITES, SuiteConstants
 from ckv.errors import DecodeError, EncodeError, ErrorCode, UsageError
 from ckv.wire import messages
 from ckv.wire.classes import message_classes
 from ckv.wire.codegen import codec_source
+from ckv.wire.constants import SUITES, SuiteConstants
 from ckv.wire.schema import Schema, load_schema
 
 __all__ = [

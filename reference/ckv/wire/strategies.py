@@ -13,10 +13,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ckv.cipher_suites import SUITES
 from ckv.wire import messages
 from ckv.wire.classes import message_classes
 from ckv.wire.codec import DEFAULT_SUITE
+from ckv.wire.constants import SUITES
 from ckv.wire.kinds import (
     EnumKind,
     Kind,
