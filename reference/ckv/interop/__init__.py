@@ -73,6 +73,7 @@ HANDLER_MODULES = (
     "ckv.interop.crypto_vectors",
     "ckv.interop.log_vectors",
     "ckv.interop.search_tree_vectors",
+    "ckv.interop.prefix_vectors",
 )
 
 
