@@ -74,6 +74,7 @@ HANDLER_MODULES = (
     "ckv.interop.log_vectors",
     "ckv.interop.search_tree_vectors",
     "ckv.interop.prefix_vectors",
+    "ckv.interop.auditor_vectors",
 )
 
 
