@@ -2,7 +2,7 @@
 #
 #   make run        the main job on the embedded defaults (what the README's Quick start runs)
 #   make test       every check CI runs: codegen, lint, format, types, spec build, tests
-#   make lint | typecheck | spec | bench | codegen | clean
+#   make lint | typecheck | spec | bench | bench-full | codegen | clean
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 HYPOTHESIS_PROFILE ?= ci
 export HYPOTHESIS_PROFILE
 
-.PHONY: run test lint typecheck spec pytest bench codegen clean venv
+.PHONY: run test lint typecheck spec pytest bench bench-full codegen clean venv
 
 venv: $(STAMP)
 
@@ -51,8 +51,15 @@ spec: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html -c docs spec build/spec
 	@echo "spec: build/spec/index.html"
 
+# Benchmarks are measurements, not tests: they print tables of ratios. `make bench`
+# runs each one quickly; `make bench-full` runs the full sizes (several minutes).
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_wire.py
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --quick || exit 1; done
+
+bench-full: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 codegen: $(STAMP)
 	$(BIN)/ckv wire codegen

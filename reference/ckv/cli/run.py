@@ -12,31 +12,14 @@ import os
 import time
 from pathlib import Path
 
-from ckv.errors import CKVError
+from ckv.interop import run_directory
 from ckv.wire import resources
-from ckv.wire.codec import codec_for
 from ckv.wire.schema import load_schema
 
 __all__ = ["register"]
 
 #: Where the shared KEYTRANS interop vectors are, relative to the repository.
 DEFAULT_SHARED = Path("..") / "shared" / "vectors" / "keytrans-interop"
-
-# Which interop file holds which encodings (key in "expect" -> structure).
-_ENCODINGS: dict[str, dict[str, str]] = {
-    "requests.json": {
-        "search-request": "SearchRequest",
-        "binary-ladder-step": "BinaryLadderStep",
-        "monitor-map-entry": "MonitorMapEntry",
-        "contact-monitor-request": "ContactMonitorRequest",
-        "owner-init-request": "OwnerInitRequest",
-        "owner-monitor-request": "OwnerMonitorRequest",
-        "label-value": "LabelValue",
-        "update-info": "UpdateInfo",
-        "update-request": "UpdateRequest",
-        "update-tbs": "UpdateTBS",
-    },
-}
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -99,36 +82,41 @@ def _render_spec(root: Path, out: Path) -> bool:
     return True
 
 
-def _wire_selfcheck(shared: Path) -> bool:
-    schema = load_schema()
-    print(
-        f"   {len(schema.structs)} structures, {len(schema.enums)} enums from "
-        f"{resources.spec_root() / 'wire'}"
-    )
-    path = shared / "requests.json"
-    if not path.is_file():
-        print(f"   interop encodings skipped: {path} not found (use --shared DIR)")
+def _interop(shared: Path, out: Path) -> bool:
+    """Run every KEYTRANS interop vector file; write the outcomes as JSON."""
+    if not shared.is_dir():
+        print(f"   skipped: {shared} not found (use --shared DIR)")
         return True
-    data = json.loads(path.read_text(encoding="utf-8"))
-    codec = codec_for()
-    ok = failed = 0
-    for case in data["cases"]:
-        kind = case["input"]["kind"]
-        name = _ENCODINGS["requests.json"].get(kind)
-        if name is None:
-            continue
-        encoded = bytes.fromhex(case["expect"]["encoding"])
-        mode = case["input"].get("mode", 1)
-        try:
-            same = codec.encode(codec.decode(name, encoded, mode=mode), mode=mode) == encoded
-        except CKVError as exc:
-            print(f"   {case['name']}: {exc.diagnostics()}")
-            same = False
-        ok, failed = (ok + 1, failed) if same else (ok, failed + 1)
-    print(
-        f"   katie's request encodings ({path}): {ok} round-trip byte-identically, {failed} failed"
+    reports = run_directory(shared)
+    totals = dict.fromkeys(("pass", "fail", "divergence"), 0)
+    record = []
+    for report in reports:
+        print(f"   {report.summary()}")
+        cases = {
+            name: {"status": o.status.value, "detail": o.detail, "divergence": o.divergence}
+            for name, o in report.outcomes.items()
+        }
+        record.append(
+            {
+                "file": report.name,
+                "primitive": report.primitive,
+                "implemented": report.implemented,
+                "cases": cases,
+            }
+        )
+        if report.implemented:
+            for o in report.outcomes.values():
+                totals[o.status.value] += 1
+    target = out / "interop" / "keytrans.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        json.dumps({"vectors": str(shared), "files": record}, indent=2) + "\n", encoding="utf-8"
     )
-    return failed == 0
+    print(
+        f"   {totals['pass']} passed, {totals['fail']} failed, {totals['divergence']} known "
+        f"divergences; every case: {target}"
+    )
+    return totals["fail"] == 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -143,7 +131,14 @@ def _run(args: argparse.Namespace) -> int:
     results: list[bool] = []
 
     _step("Wire format")
-    results.append(_wire_selfcheck(shared))
+    schema = load_schema()
+    print(
+        f"   {len(schema.structs)} structures and {len(schema.enums)} enums, read from "
+        f"{resources.spec_root() / 'wire'}"
+    )
+
+    _step("KEYTRANS interop vectors")
+    results.append(_interop(shared, out))
 
     _step("Specification")
     if args.skip_spec:
@@ -155,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
 
     _step("Not built yet")
     for item, issue in [
-        ("KEYTRANS interop (`ckv interop keytrans`)", "key transparency, part 1"),
+        ("search, monitoring and update vectors", "key transparency, part 2"),
         ("conformance vectors (`ckv vectors generate`)", "the conformance suite"),
         ("validating the reference through the conformance harness", "the conformance suite"),
     ]:
