@@ -21,7 +21,7 @@ author = "The CKV authors"
 copyright = "2026, the CKV authors"  # noqa: A001
 version = release = __version__
 
-extensions = ["myst_parser", "ckvdocs"]
+extensions = ["myst_parser", "ckvdocs", "ckvdiagrams"]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_includes/**"]
@@ -37,6 +37,6 @@ highlight_language = "none"
 html_theme = "furo"
 html_title = "CKV specification"
 html_static_path = [str(HERE / "_static")]
-html_css_files = ["ckv.css"]
+html_css_files = ["ckv.css", "ckv-diagrams.css"]
 html_permalinks_icon = "#"
 html_show_sourcelink = False
