@@ -75,6 +75,7 @@ HANDLER_MODULES = (
     "ckv.interop.search_tree_vectors",
     "ckv.interop.prefix_vectors",
     "ckv.interop.auditor_vectors",
+    "ckv.interop.search_vectors",
 )
 
 

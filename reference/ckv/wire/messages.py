@@ -36,6 +36,8 @@ __all__ = [
     "DistinguishedHead",
     "DistinguishedRequest",
     "DistinguishedResponse",
+    "ForkEvidence",
+    "ForkView",
     "FullTreeHead",
     "FullTreeHeadType",
     "HashValue",
@@ -109,6 +111,25 @@ class PrefixSearchResultType(enum.IntEnum):
     inclusion = 1
     nonInclusionLeaf = 2
     nonInclusionParent = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForkView:
+    """``struct ForkView`` (spec/wire/ckv-evidence.tls)."""
+
+    tree_head: TreeHead
+    full_subtrees: tuple[HashValue, ...]
+    consistency: InclusionProof
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForkEvidence:
+    """``struct ForkEvidence`` (spec/wire/ckv-evidence.tls)."""
+
+    config: Configuration
+    common_size: int
+    first: ForkView
+    second: ForkView
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -465,6 +486,8 @@ class DistinguishedResponse:
 
 
 STRUCTS: dict[str, type] = {
+    "ForkView": ForkView,
+    "ForkEvidence": ForkEvidence,
     "Credential": Credential,
     "CredentialUpdate": CredentialUpdate,
     "TreeHead": TreeHead,

@@ -1,0 +1,660 @@
+"""The combined tree algorithms and the ``CombinedTreeProof`` (KEYTRANS §4.2, §6, §7, §12.3).
+
+A ``CombinedTreeProof`` carries timestamps and prefix proofs with nothing saying
+which log entry each belongs to: they are in the order the algorithm being run
+asks for them (§12.3, Appendix "CombinedTreeProof Implementation"). So the
+algorithms are written once, against a :class:`Provider`, and run in two modes:
+
+* :class:`Recorder` (the log): reads a :class:`LogView` and *appends* each
+  timestamp or ``PrefixProof`` the first time the algorithm needs it;
+  :meth:`Recorder.finish` adds ``prefix_roots`` and the log tree ``inclusion``.
+* :class:`Consumer` (the user): *pops* them from a received proof, checks them
+  as they arrive and, in :meth:`Consumer.finish`, checks the exact counts and
+  computes the log tree root from the leaves it can now hash.
+
+The algorithms: :func:`update_view` (§4.2), :func:`greatest_version_search`
+(§6.3) and :func:`fixed_version_search` (§7.2). Omission of redundant ladder
+lookups (§6.2) is directional and kept by the provider: an inclusion proven at
+an entry to the left, or a non-inclusion proven at an entry to the right, of
+the entry being asked about.
+
+Normative description: spec/kt/operations.md (requirement IDs ``COMBINED-nnn``).
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+from ckv import binary_ladder as bl
+from ckv import distinguished as dist
+from ckv import implicit_search_tree as ibst
+from ckv import log_tree
+from ckv.errors import UsageError, VerificationError
+from ckv.prefix_tree import PrefixTree, evaluate_prefix_proof
+from ckv.update_view import TimestampLedger, plan_update_view
+from ckv.wire import messages
+
+__all__ = [
+    "CombinedResult",
+    "Consumer",
+    "FixedVersionOutcome",
+    "GreatestVersionOutcome",
+    "LadderResult",
+    "LogView",
+    "Provider",
+    "Recorder",
+    "Refusal",
+    "RetainedEntry",
+    "SearchRefusedError",
+    "fixed_version_search",
+    "greatest_version_search",
+    "update_view",
+]
+
+_INCLUSION = messages.PrefixSearchResultType.inclusion
+
+
+class LogView(Protocol):
+    """What the :class:`Recorder` reads from a log, as of one tree size.
+
+    ``size`` is the number of entries of the tree the proof is for;
+    ``timestamp(x)`` and ``prefix_tree(x)`` give entry ``x``'s timestamp and its
+    prefix tree (the tree as of that entry); ``vrf_output`` the search key of a
+    label-version pair (the log holds the VRF private key); ``batch_proof`` the
+    §12.1 batch proof of the given leaves for a user who retained the full
+    subtrees of a tree of ``retained_size`` entries (0: none), e.g.
+    ``ckv.log_tree.LogTree.batch_proof``.
+    """
+
+    @property
+    def size(self) -> int:
+        """The number of log entries."""
+        ...
+
+    def timestamp(self, x: int) -> int:
+        """The timestamp of log entry ``x``."""
+        ...
+
+    def prefix_tree(self, x: int) -> PrefixTree:
+        """The prefix tree as of log entry ``x``."""
+        ...
+
+    def vrf_output(self, label: bytes, version: int) -> bytes:
+        """The VRF output (prefix tree search key) of a label-version pair."""
+        ...
+
+    def batch_proof(self, leaves: Sequence[int], retained_size: int) -> messages.InclusionProof:
+        """The log tree batch proof for ``leaves`` against ``retained_size`` (§12.1)."""
+        ...
+
+
+class Refusal(enum.Enum):
+    """Why a search ends without a result (§6.3, §7.2)."""
+
+    #: The log's answer contradicts itself or the claimed version (a dishonest log).
+    INCONSISTENT = "inconsistent"
+    #: The target version of the label does not exist (§7.2 steps 6.1, 6.3; §13.1).
+    NOT_FOUND = "not found"
+    #: The target version of the label is expired (§7.2 steps 5.2, 6.2).
+    EXPIRED = "expired"
+
+
+class SearchRefusedError(VerificationError):
+    """A search that cannot end successfully; ``reason`` says why.
+
+    The user rejects the response; the log, meeting it while recording, answers
+    with an error instead of a proof.
+    """
+
+    def __init__(self, message: str, *, requirement: str, reason: Refusal) -> None:
+        super().__init__(message, requirement=requirement)
+        self.reason = reason
+
+
+class LadderResult(NamedTuple):
+    """One search ladder: what it established and the outcome of each lookup made."""
+
+    reading: bl.LadderReading
+    #: One per ``reading.looked_up``: True for inclusion.
+    outcomes: tuple[bool, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RetainedEntry:
+    """A frontier entry of the previously verified tree: timestamp and prefix root."""
+
+    timestamp: int
+    prefix_root: bytes
+
+
+def _fail(
+    requirement: str, message: str, *, expected: object = None, computed: object = None
+) -> VerificationError:
+    return VerificationError(message, requirement=requirement, expected=expected, computed=computed)
+
+
+class Provider(abc.ABC):
+    """The data the algorithms ask for, per log entry; recorded or consumed.
+
+    Keeps what every mode needs: the timestamps known so far, the prefix roots,
+    and the lookups proven at each entry (for §6.2's directional omission).
+    """
+
+    def __init__(self, size: int, retained: Mapping[int, RetainedEntry]) -> None:
+        ibst.check_size(size)
+        self.size = size
+        self._retained = retained
+        #: Prefix tree roots known per entry (from proofs; retained ones are separate).
+        self.roots: dict[int, bytes] = {}
+        #: Entries whose timestamp travels in ``timestamps`` (not retained), first-request order.
+        self.supplied: list[int] = []
+        #: Per entry, version -> inclusion, of every ladder lookup made in this response.
+        self._proven: dict[int, dict[int, bool]] = {}
+
+    def proven(self, x: int) -> Mapping[int, bool]:
+        """Version -> inclusion for every ladder lookup made at entry ``x`` so far."""
+        return self._proven.get(x, {})
+
+    # -- timestamps ----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def timestamp(self, x: int) -> int:
+        """The timestamp of entry ``x`` (recorded or consumed the first time)."""
+
+    @abc.abstractmethod
+    def known_timestamp(self, x: int) -> int | None:
+        """The timestamp of ``x`` if already associated, without consuming anything."""
+
+    # -- prefix tree lookups -------------------------------------------------------------
+
+    def search_ladder(self, x: int, target: int) -> LadderResult:
+        """A §6.2 search ladder from entry ``x`` for ``target``, omitting redundant lookups."""
+        ibst.check_position(x, self.size)
+        left: set[int] = set()
+        right: set[int] = set()
+        for y, results in self._proven.items():
+            if y < x:
+                left.update(v for v, inc in results.items() if inc)
+            elif y > x:
+                right.update(v for v, inc in results.items() if not inc)
+        result = self._search_ladder(x, target, left, right)
+        proven = self._proven.setdefault(x, {})
+        for version, included in zip(result.reading.looked_up, result.outcomes, strict=True):
+            proven[version] = included
+        return result
+
+    @abc.abstractmethod
+    def _search_ladder(self, x: int, target: int, left: set[int], right: set[int]) -> LadderResult:
+        """One ladder, given the versions proven to the left (included) and right (absent)."""
+
+    @abc.abstractmethod
+    def lookup(self, x: int, version: int) -> bool:
+        """A single lookup of ``version`` in entry ``x``'s prefix tree (§7.2 step 6.3)."""
+
+    @abc.abstractmethod
+    def monitoring_ladder(self, x: int, target: int) -> tuple[int, ...]:
+        """A §8.1 monitoring ladder from entry ``x`` for ``target``; returns its versions.
+
+        Every lookup must be an inclusion (SEARCH-017); nothing is omitted (IOP-S02).
+        """
+
+    def _associate_root(self, x: int, root: bytes) -> None:
+        known = self.roots.get(x)
+        # COMBINED-006: several proofs from one entry give one prefix tree root.
+        if known is not None and known != root:
+            raise _fail(
+                "COMBINED-006",
+                f"two prefix proofs for log entry {x} give different roots",
+                expected=known.hex(),
+                computed=root.hex(),
+            )
+        retained = self._retained.get(x)
+        # COMBINED-007: a proof from a retained entry gives the retained prefix root.
+        if retained is not None and retained.prefix_root != root:
+            raise _fail(
+                "COMBINED-007",
+                f"the prefix proof for retained log entry {x} does not give its retained root",
+                expected=retained.prefix_root.hex(),
+                computed=root.hex(),
+            )
+        self.roots[x] = root
+
+
+# -- the log's side ---------------------------------------------------------------------
+
+
+class Recorder(Provider):
+    """Builds a ``CombinedTreeProof`` by running the algorithms over a :class:`LogView`."""
+
+    def __init__(self, log: LogView, label: bytes, advertised: int | None = None) -> None:
+        size = log.size
+        if advertised is not None and not 1 <= advertised <= size:
+            msg = f"advertised size {advertised} is not in [1, {size}]"
+            raise UsageError(msg)
+        retained = {
+            x: RetainedEntry(log.timestamp(x), log.prefix_tree(x).root())
+            for x in (ibst.frontier(advertised) if advertised else ())
+        }
+        super().__init__(size, retained)
+        self._log = log
+        self._label = label
+        self._advertised = advertised or 0
+        self._timestamps: dict[int, int] = {}
+        self._out_timestamps: list[int] = []
+        self._out_proofs: list[messages.PrefixProof] = []
+        self._keys: dict[int, bytes] = {}
+
+    def _key(self, version: int) -> bytes:
+        key = self._keys.get(version)
+        if key is None:
+            key = self._keys[version] = self._log.vrf_output(self._label, version)
+        return key
+
+    def known_timestamp(self, x: int) -> int | None:  # noqa: D102 - see Provider
+        return self._timestamps.get(x)
+
+    def timestamp(self, x: int) -> int:  # noqa: D102 - see Provider
+        value = self._timestamps.get(x)
+        if value is None:
+            ibst.check_position(x, self.size)
+            value = self._timestamps[x] = self._log.timestamp(x)
+            # COMBINED-012: retained frontier timestamps are never sent (§12.3).
+            if x not in self._retained:
+                self._out_timestamps.append(value)
+                self.supplied.append(x)
+        return value
+
+    def _search_ladder(self, x: int, target: int, left: set[int], right: set[int]) -> LadderResult:
+        tree = self._log.prefix_tree(x)
+        outcomes: list[bool] = []
+        keys: list[bytes] = []
+        # Walk the target's ladder until the verdict is known (OR13/kt NOTE-04).
+        for version in bl.base_binary_ladder(target):
+            if version in left:
+                included = True
+            elif version in right:
+                included = False
+            else:
+                key = self._key(version)
+                included = tree.get(key) is not None
+                keys.append(key)
+                outcomes.append(included)
+            if included != (version <= target):
+                break
+        self._out_proofs.append(tree.prove(keys))
+        self._associate_root(x, tree.root())
+        reading = bl.interpret_search_ladder(target, outcomes, left, right)
+        return LadderResult(reading, tuple(outcomes))
+
+    def lookup(self, x: int, version: int) -> bool:  # noqa: D102 - see Provider
+        tree = self._log.prefix_tree(x)
+        key = self._key(version)
+        self._out_proofs.append(tree.prove([key]))
+        self._associate_root(x, tree.root())
+        return tree.get(key) is not None
+
+    def monitoring_ladder(self, x: int, target: int) -> tuple[int, ...]:  # noqa: D102
+        tree = self._log.prefix_tree(x)
+        versions = bl.monitoring_binary_ladder(target)
+        keys = [self._key(v) for v in versions]
+        self._out_proofs.append(tree.prove(keys))
+        self._associate_root(x, tree.root())
+        outcomes = [tree.get(k) is not None for k in keys]
+        # SEARCH-017: the log cannot prove a monitored version that its tree lost.
+        return bl.verify_monitoring_ladder(target, outcomes)
+
+    def finish(self) -> messages.CombinedTreeProof:
+        """The recorded proof: timestamps, prefix proofs, prefix roots and inclusion."""
+        leaves = sorted(self.supplied)
+        roots = tuple(self._log.prefix_tree(x).root() for x in leaves if x not in self.roots)
+        inclusion = self._log.batch_proof(leaves, self._advertised)
+        return messages.CombinedTreeProof(
+            timestamps=tuple(self._out_timestamps),
+            prefix_proofs=tuple(self._out_proofs),
+            prefix_roots=roots,
+            inclusion=inclusion,
+        )
+
+
+# -- the user's side --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CombinedResult:
+    """What a fully consumed ``CombinedTreeProof`` establishes."""
+
+    #: The log tree root at ``size`` computed from the leaves and the inclusion proof.
+    root: bytes
+    #: The full subtrees of the tree of ``size`` entries, to retain.
+    full_subtrees: log_tree.FullSubtrees
+    #: Every timestamp associated with an entry (retained ones included).
+    timestamps: Mapping[int, int]
+    #: Every prefix tree root known for an entry (retained ones included).
+    prefix_roots: Mapping[int, bytes]
+
+
+class Consumer(Provider):
+    """Reads a received ``CombinedTreeProof`` as the algorithms ask for its elements.
+
+    ``vrf_outputs`` maps each version the response proves a VRF output for to
+    that output; ``commitments`` each version with a known commitment to it.
+    ``retained`` maps the previous tree's frontier to what the user kept.
+    """
+
+    def __init__(
+        self,
+        proof: messages.CombinedTreeProof,
+        size: int,
+        *,
+        vrf_outputs: Mapping[int, bytes],
+        commitments: Mapping[int, bytes],
+        retained: Mapping[int, RetainedEntry] | None = None,
+        suite: messages.CipherSuite = messages.CipherSuite.KT_128_SHA256_Ed25519,
+    ) -> None:
+        retained = retained or {}
+        super().__init__(size, retained)
+        self._proof = proof
+        self._timestamps = deque(proof.timestamps)
+        self._proofs = deque(proof.prefix_proofs)
+        self._vrf = vrf_outputs
+        self._commitments = commitments
+        self._suite = suite
+        self.ledger = TimestampLedger({x: e.timestamp for x, e in retained.items()})
+
+    def known_timestamp(self, x: int) -> int | None:  # noqa: D102 - see Provider
+        return self.ledger.get(x)
+
+    def timestamp(self, x: int) -> int:  # noqa: D102 - see Provider
+        value = self.ledger.get(x)
+        if value is not None:
+            return value
+        ibst.check_position(x, self.size)
+        # COMBINED-001: the algorithm's next timestamp is present.
+        if not self._timestamps:
+            raise _fail(
+                "COMBINED-001",
+                f"the proof has no timestamp left for log entry {x}",
+                expected=f"more than {len(self._proof.timestamps)} timestamps",
+                computed=len(self._proof.timestamps),
+            )
+        value = self._timestamps.popleft()
+        # SEARCH-010 (via the ledger): timestamps are monotonic across the response.
+        self.ledger.add(x, value)
+        self.supplied.append(x)
+        return value
+
+    def _next_proof(self, x: int) -> messages.PrefixProof:
+        # COMBINED-002: the algorithm's next prefix proof is present.
+        if not self._proofs:
+            raise _fail(
+                "COMBINED-002",
+                f"the proof has no prefix proof left for log entry {x}",
+                expected=f"more than {len(self._proof.prefix_proofs)} prefix proofs",
+                computed=len(self._proof.prefix_proofs),
+            )
+        return self._proofs.popleft()
+
+    def _evaluate(
+        self, x: int, versions: Sequence[int], outcomes: Sequence[bool], proof: messages.PrefixProof
+    ) -> None:
+        keys: list[bytes] = []
+        commitments: list[bytes | None] = []
+        for version, included in zip(versions, outcomes, strict=True):
+            key = self._vrf.get(version)
+            # COMBINED-008: every looked-up version has a VRF output from the response ...
+            if key is None:
+                raise _fail(
+                    "COMBINED-008",
+                    f"log entry {x}: the response proves no VRF output for version {version}",
+                )
+            commitment = self._commitments.get(version) if included else None
+            # COMBINED-008: ... and every version proven included has a commitment.
+            if included and commitment is None:
+                raise _fail(
+                    "COMBINED-008",
+                    f"log entry {x}: version {version} is proven included but the response "
+                    "carries no commitment for it",
+                )
+            keys.append(key)
+            commitments.append(commitment)
+        root = evaluate_prefix_proof(keys, proof, commitments)
+        self._associate_root(x, root)
+
+    def _search_ladder(self, x: int, target: int, left: set[int], right: set[int]) -> LadderResult:
+        proof = self._next_proof(x)
+        outcomes = tuple(r.result_type is _INCLUSION for r in proof.results)
+        reading = bl.interpret_search_ladder(target, outcomes, left, right)
+        self._evaluate(x, reading.looked_up, outcomes, proof)
+        return LadderResult(reading, outcomes)
+
+    def lookup(self, x: int, version: int) -> bool:  # noqa: D102 - see Provider
+        proof = self._next_proof(x)
+        # COMBINED-009: a single lookup's proof has exactly one result.
+        if len(proof.results) != 1:
+            raise _fail(
+                "COMBINED-009",
+                f"the lookup of version {version} in log entry {x} has "
+                f"{len(proof.results)} results",
+                expected=1,
+                computed=len(proof.results),
+            )
+        included = proof.results[0].result_type is _INCLUSION
+        self._evaluate(x, (version,), (included,), proof)
+        return included
+
+    def monitoring_ladder(self, x: int, target: int) -> tuple[int, ...]:  # noqa: D102
+        proof = self._next_proof(x)
+        outcomes = [r.result_type is _INCLUSION for r in proof.results]
+        # SEARCH-017: exactly the monitoring ladder's lookups, each an inclusion.
+        versions = bl.verify_monitoring_ladder(target, outcomes)
+        self._evaluate(x, versions, outcomes, proof)
+        return versions
+
+    def finish(
+        self, retained: log_tree.FullSubtrees | None, *, expected_root: bytes | None = None
+    ) -> CombinedResult:
+        """Check the exact counts, fill the prefix roots, and compute the log tree root."""
+        # COMBINED-003: no timestamp is left over.
+        if self._timestamps:
+            raise _fail(
+                "COMBINED-003",
+                f"{len(self._timestamps)} timestamps left over after the algorithm finished",
+                expected=len(self._proof.timestamps) - len(self._timestamps),
+                computed=len(self._proof.timestamps),
+            )
+        # COMBINED-004: no prefix proof is left over.
+        if self._proofs:
+            raise _fail(
+                "COMBINED-004",
+                f"{len(self._proofs)} prefix proofs left over after the algorithm finished",
+                expected=len(self._proof.prefix_proofs) - len(self._proofs),
+                computed=len(self._proof.prefix_proofs),
+            )
+        leaves = sorted(self.supplied)
+        missing = [x for x in leaves if x not in self.roots]
+        given = self._proof.prefix_roots
+        # COMBINED-005: one prefix root per supplied-timestamp entry without a proof.
+        if len(given) != len(missing):
+            raise _fail(
+                "COMBINED-005",
+                f"the proof carries {len(given)} prefix roots; entries {missing} need them",
+                expected=len(missing),
+                computed=len(given),
+            )
+        roots = dict(self.roots)
+        roots.update(zip(missing, given, strict=True))
+        suite = self._suite
+        timestamps = dict(self.ledger.items())
+        # COMBINED-010: each supplied entry's leaf is Hash(LogEntry(timestamp, prefix root)).
+        leaf_values = {
+            x: log_tree.leaf_value(
+                messages.LogEntry(timestamp=timestamps[x], prefix_tree=roots[x]), suite=suite
+            )
+            for x in leaves
+        }
+        # COMBINED-010: the leaves, the inclusion proof and the retained full subtrees give
+        # the root (LOG-0xx checks inside verify_batch).
+        batch = log_tree.verify_batch(
+            self.size,
+            self._proof.inclusion,
+            leaf_values,
+            retained if retained is not None and retained.size else None,
+            expected_root=expected_root,
+            hash_fn=log_tree.hash_for_suite(suite),
+        )
+        for x, entry in self._retained.items():
+            roots.setdefault(x, entry.prefix_root)
+        return CombinedResult(batch.root, batch.full_subtrees, timestamps, roots)
+
+
+# -- the algorithms ---------------------------------------------------------------------
+
+
+def update_view(p: Provider, advertised: int | None, *, restart: bool = True) -> tuple[int, ...]:
+    """§4.2: ask for the timestamps that move a user from ``advertised`` to ``p.size``.
+
+    With ``restart=False`` the 2026-07-28 frontier restart is not applied (katie's
+    reading, OR13/kt ``KT-05``): nothing is asked for when the direct path is empty.
+    Returns the new frontier.
+    """
+    plan = plan_update_view(p.size, advertised)
+    entries = plan.entries if restart or not plan.restarted else ()
+    for x in entries:
+        p.timestamp(x)
+    return plan.frontier
+
+
+@dataclass(frozen=True, slots=True)
+class GreatestVersionOutcome:
+    """The result of a §6.3 search."""
+
+    #: The leftmost inspected entry holding the greatest version (§6.3).
+    terminal: int
+    #: The entry the search started at (rightmost distinguished, else the root).
+    start: int
+
+
+def greatest_version_search(p: Provider, target: int, rmw: int) -> GreatestVersionOutcome:
+    """§6.3: check that ``target`` is the label's greatest version, down the frontier."""
+    n = p.size
+    start = dist.rightmost_distinguished(n, rmw, p.timestamp)
+    x = ibst.root(n) if start is None else start
+    first = x
+    terminal: int | None = None
+    while True:
+        p.timestamp(x)
+        reading = p.search_ladder(x, target).reading
+        # OPS-006: no inspected entry holds a version above the claimed greatest.
+        if reading.verdict > 0:
+            msg = f"log entry {x} holds a version of the label above the claimed greatest {target}"
+            raise SearchRefusedError(msg, requirement="OPS-006", reason=Refusal.INCONSISTENT)
+        if x == n - 1:
+            # OPS-007: the rightmost entry holds the claimed greatest version, so a negative
+            # result (no version at all) is rejected (§13.1, OR13/kt DRAFT-08).
+            if reading.verdict < 0:
+                msg = (
+                    f"the rightmost log entry does not hold version {target} of the label: "
+                    "a negative result, which a search response cannot carry"
+                )
+                raise SearchRefusedError(msg, requirement="OPS-007", reason=Refusal.NOT_FOUND)
+            if terminal is None:
+                terminal = x
+            return GreatestVersionOutcome(terminal, first)
+        if reading.verdict == 0 and terminal is None:
+            terminal = x
+        x = ibst.right(x, n)
+
+
+@dataclass(frozen=True, slots=True)
+class FixedVersionOutcome:
+    """The result of a §7.2 search."""
+
+    #: The entry of step 5 or the one identified in step 6.
+    terminal: int
+    #: Whether the search ended in step 6.3 (a lookup) rather than step 5.
+    by_lookup: bool
+
+
+class _Inspected(NamedTuple):
+    position: int
+    verdict: int
+    distinguished: bool
+
+
+def fixed_version_search(
+    p: Provider, target: int, rmw: int, max_lifetime: int | None
+) -> FixedVersionOutcome:
+    """§7.2 with §7.1's expiry: find the first entry holding ``target``.
+
+    Asks for the rightmost entry's timestamp first (expiry is relative to it),
+    then, at each entry visited, its timestamp and, if unexpired, a ladder.
+    Distinguishedness along the path is decided from the brackets of §6.1.
+    """
+    n = p.size
+    t_last = p.timestamp(n - 1)
+    x = ibst.root(n)
+    bracket = dist.Bracket.at_root(t_last)
+    ancestors_distinguished = True
+    #: (position, expired, distinguished) of the entries above ``x``.
+    path: list[tuple[int, bool, bool]] = []
+    inspected: list[_Inspected] = []
+    expired_seen = False
+    while True:
+        t_x = p.timestamp(x)
+        here_distinguished = ancestors_distinguished and bracket.distinguished(rmw)
+        expired = dist.is_expired(t_x, t_last, max_lifetime)
+        go_left: bool | None
+        if expired:
+            # Step 1: an expired entry sends the search right, without a ladder.
+            expired_seen = True
+            go_left = False if ibst.has_right(x, n) else None
+        else:
+            verdict = p.search_ladder(x, target).reading.verdict
+            inspected.append(_Inspected(x, verdict, here_distinguished))
+            if verdict < 0:
+                go_left = False if ibst.has_right(x, n) else None
+            elif verdict > 0:
+                go_left = True if ibst.has_left(x) else None
+            else:
+                # Step 5.1: nothing expired above this entry.
+                if not any(e for _, e, _ in path):
+                    return FixedVersionOutcome(x, by_lookup=False)
+                # Step 5.2: it, or an unexpired distinguished ancestor to its left, is
+                # distinguished.
+                if here_distinguished or any(d and not e and y < x for y, e, d in path):
+                    return FixedVersionOutcome(x, by_lookup=False)
+                msg = f"version {target} of the label is expired (§7.2 step 5.2 at entry {x})"
+                # OPS-009: an expired target version is refused.
+                raise SearchRefusedError(msg, requirement="OPS-009", reason=Refusal.EXPIRED)
+        if go_left is None:
+            break
+        path.append((x, expired, here_distinguished))
+        ancestors_distinguished = here_distinguished
+        if go_left:
+            bracket = bracket.to_left(t_x)
+            x = ibst.left(x)
+        else:
+            bracket = bracket.to_right(t_x)
+            x = ibst.right(x, n)
+    # Step 6: the leftmost inspected entry whose greatest version is above the target.
+    above = [e.position for e in inspected if e.verdict > 0]
+    # OPS-008: a version no entry shows is refused (step 6.1).
+    if not above:
+        msg = f"version {target} of the label does not exist (§7.2 step 6.1)"
+        raise SearchRefusedError(msg, requirement="OPS-008", reason=Refusal.NOT_FOUND)
+    y = min(above)
+    # OPS-009 (step 6.2): with expired entries met, an unexpired distinguished entry left of
+    # the identified one must have been inspected.
+    if expired_seen and not any(e.distinguished and e.position < y for e in inspected):
+        msg = f"version {target} of the label is expired (§7.2 step 6.2, entry {y})"
+        raise SearchRefusedError(msg, requirement="OPS-009", reason=Refusal.EXPIRED)
+    # Step 6.3: look the target up in the identified entry.
+    if not p.lookup(y, target):
+        msg = f"version {target} of the label does not exist (§7.2 step 6.3, entry {y})"
+        raise SearchRefusedError(msg, requirement="OPS-008", reason=Refusal.NOT_FOUND)
+    return FixedVersionOutcome(y, by_lookup=True)

@@ -1,0 +1,338 @@
+"""The Search operation, both sides (KEYTRANS §13.1).
+
+* :func:`answer_search` (the log): builds a ``SearchResponse`` from a
+  :class:`SearchLogView`: the binary ladder's VRF proofs and commitments, the
+  opening and value of the target version, a ``FullTreeHead`` and the
+  ``CombinedTreeProof`` recorded by running the same algorithms the user runs.
+* :func:`verify_search` (the user): §13.1 steps 1 to 6, returning the version
+  found, its value and the terminal entry, with the new :class:`ClientState`.
+
+Sans-IO: the clock (``now_ms``) is passed in. Normative description:
+spec/kt/operations.md (requirement IDs ``OPS-nnn``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from ckv import binary_ladder as bl
+from ckv import combined_tree as ct
+from ckv import distinguished as dist
+from ckv import implicit_search_tree as ibst
+from ckv.cipher_suites import get_suite
+from ckv.client_state import ClientState, FrontierEntry
+from ckv.commitment import compute_commitment, verify_update
+from ckv.errors import UsageError, VerificationError
+from ckv.tree_head import sign_tree_head, verify_full_tree_head
+from ckv.wire import messages
+
+__all__ = [
+    "SearchLogView",
+    "SearchResult",
+    "answer_search",
+    "response_ladder",
+    "verify_search",
+]
+
+UpdateViewReading = Literal["draft", "kt05"]
+
+
+class SearchLogView(ct.LogView, Protocol):
+    """A :class:`~ckv.combined_tree.LogView` that can also answer a search.
+
+    ``vrf_proof`` is the VRF proof of a label-version pair; ``opening`` and
+    ``value`` its commitment opening and ``UpdateValue`` (None if the log has
+    none); ``root`` the log tree root at ``size``. ``ckv.transparency_log``'s
+    log has this shape.
+    """
+
+    def vrf_proof(self, label: bytes, version: int) -> bytes:
+        """The VRF proof of a label-version pair."""
+        ...
+
+    def opening(self, label: bytes, version: int) -> bytes | None:
+        """The commitment opening of a label-version pair, if it exists."""
+        ...
+
+    def value(self, label: bytes, version: int) -> messages.UpdateValue | None:
+        """The ``UpdateValue`` of a label-version pair, if it exists."""
+        ...
+
+    def root(self) -> bytes:
+        """The log tree root at ``size``."""
+        ...
+
+
+def response_ladder(target: int) -> tuple[int, ...]:
+    """The versions of ``SearchResponse.binary_ladder``: the target's binary ladder (§13.1)."""
+    return bl.base_binary_ladder(target)
+
+
+def _greatest(log: SearchLogView, label: bytes) -> int | None:
+    """The greatest version of ``label`` in the rightmost entry, by a binary ladder."""
+    tree = log.prefix_tree(log.size - 1)
+    found: int | None = None
+    upper: int | None = None
+    version = 0
+    while version <= bl.MAX_VERSION:
+        if tree.get(log.vrf_output(label, version)) is None:
+            upper = version
+            break
+        found = version
+        version = 2 * version + 1
+    if found is None:
+        return None
+    if upper is None:
+        upper = bl.MAX_VERSION + 1
+    while found + 1 < upper:
+        mid = (found + upper) // 2
+        if tree.get(log.vrf_output(label, mid)) is None:
+            upper = mid
+        else:
+            found = mid
+    return found
+
+
+def answer_search(
+    log: SearchLogView,
+    config: messages.Configuration,
+    signing_key: bytes,
+    request: messages.SearchRequest,
+    *,
+    restart: bool = True,
+) -> messages.SearchResponse:
+    """The log's ``SearchResponse`` to ``request`` (§13.1).
+
+    Raises :class:`~ckv.combined_tree.SearchRefusedError` when the search has no
+    positive answer (no such label or version, or it is expired): the draft has
+    no encoding for a negative result (OPS-014). ``restart=False`` records the
+    view update as katie does (OR13/kt ``KT-05``), for interop tests only.
+    """
+    if config.mode is messages.DeploymentMode.thirdPartyAuditing:
+        msg = "answer_search does not build auditor tree heads yet (thirdPartyAuditing)"
+        raise UsageError(msg)
+    n = log.size
+    advertised = request.last
+    if advertised is not None and not 1 <= advertised <= n:
+        msg = f"advertised size {advertised} is not in [1, {n}]"
+        raise UsageError(msg)
+    greatest = _greatest(log, request.label)
+    # OPS-014: only a positive result is answered.
+    if greatest is None:
+        msg = "the label has no version"
+        raise ct.SearchRefusedError(msg, requirement="OPS-014", reason=ct.Refusal.NOT_FOUND)
+    target = greatest if request.version is None else request.version
+    recorder = ct.Recorder(log, request.label, advertised)
+    ct.update_view(recorder, advertised, restart=restart)
+    rmw = config.reasonable_monitoring_window
+    if request.version is None:
+        ct.greatest_version_search(recorder, target, rmw)
+    else:
+        ct.fixed_version_search(recorder, target, rmw, config.maximum_lifetime)
+    proof = recorder.finish()
+    opening = log.opening(request.label, target)
+    value = log.value(request.label, target)
+    if opening is None or value is None:
+        msg = f"the log has no value stored for version {target}"
+        raise ct.SearchRefusedError(msg, requirement="OPS-014", reason=ct.Refusal.NOT_FOUND)
+    rightmost = log.prefix_tree(n - 1)
+    steps = []
+    for version in response_ladder(target):
+        commitment = None
+        if version != target:
+            # OPS-004: a commitment for each other version that exists, none for the target.
+            commitment = rightmost.get(log.vrf_output(request.label, version))
+        steps.append(
+            messages.BinaryLadderStep(
+                proof=log.vrf_proof(request.label, version), commitment=commitment
+            )
+        )
+    if advertised == n:
+        head = messages.FullTreeHead(head_type=messages.FullTreeHeadType.same)
+    else:
+        head = messages.FullTreeHead(
+            head_type=messages.FullTreeHeadType.updated,
+            tree_head=sign_tree_head(config, signing_key, n, log.root()),
+        )
+    return messages.SearchResponse(
+        full_tree_head=head,
+        version=target if request.version is None else None,
+        opening=opening,
+        value=value,
+        binary_ladder=tuple(steps),
+        search=proof,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """What a verified ``SearchResponse`` establishes."""
+
+    version: int
+    #: ``UpdateValue.value`` of that version (its signature verified where the mode has one).
+    value: bytes
+    #: The terminal entry of the search (where monitoring starts, §8.2).
+    terminal: int
+    #: The rightmost distinguished entry of the new tree (None if there is none).
+    rightmost_distinguished: int | None
+    #: Contact Monitoring mode and the terminal entry is right of the rightmost
+    #: distinguished entry: the user MUST monitor the label-version pair (OPS-013).
+    must_monitor: bool
+
+
+def _fail(
+    requirement: str, message: str, *, expected: object = None, computed: object = None
+) -> VerificationError:
+    return VerificationError(message, requirement=requirement, expected=expected, computed=computed)
+
+
+def _tree_size(state: ClientState, response: messages.SearchResponse) -> int:
+    head = response.full_tree_head
+    if head.head_type is messages.FullTreeHeadType.same:
+        size = state.tree_size
+        # SUITE-019 is checked again in verify_full_tree_head; without a size nothing runs.
+        if size is None:
+            msg = "FullTreeHead is `same` but no previous tree size was advertised"
+            raise _fail("SUITE-019", msg)
+        return size
+    if head.tree_head is None:
+        raise _fail("SUITE-022", "FullTreeHead `updated` carries no tree head")
+    size = head.tree_head.tree_size
+    # OPS-012: the new tree has at least one entry and at least as many as the old one.
+    if size < 1 or size < (state.tree_size or 0) or size > ibst.MAX_TREE_SIZE:
+        msg = f"tree size {size} is not a size the user can move to from {state.tree_size}"
+        raise _fail("OPS-012", msg, expected=f">= {state.tree_size or 1}", computed=size)
+    return size
+
+
+def _check_ladder(
+    config: messages.Configuration,
+    request: messages.SearchRequest,
+    response: messages.SearchResponse,
+    target: int,
+) -> tuple[dict[int, bytes], dict[int, bytes]]:
+    """§13.1 steps 2 and 3: the VRF outputs and commitments of the binary ladder."""
+    versions = response_ladder(target)
+    ladder = response.binary_ladder
+    # OPS-003: one BinaryLadderStep per version of the target's binary ladder.
+    if len(ladder) != len(versions):
+        raise _fail(
+            "OPS-003",
+            f"the binary ladder for version {target} has {len(versions)} steps, the response "
+            f"carries {len(ladder)}",
+            expected=len(versions),
+            computed=len(ladder),
+        )
+    suite = get_suite(config.ciphersuite)
+    outputs: dict[int, bytes] = {}
+    commitments: dict[int, bytes] = {}
+    for version, step in zip(versions, ladder, strict=True):
+        if version == target:
+            # OPS-004: no commitment for the target version.
+            if step.commitment is not None:
+                raise _fail(
+                    "OPS-004", f"the ladder step of target version {target} has a commitment"
+                )
+        elif step.commitment is not None:
+            commitments[version] = step.commitment
+        # OPS-005: every VRF proof verifies for its label-version pair (SUITE-008..011).
+        outputs[version] = suite.vrf_verify(
+            config.vrf_public_key, request.label, version, step.proof
+        )
+    commitments[target] = compute_commitment(
+        config.ciphersuite,
+        messages.CommitmentValue(
+            opening=response.opening, label=request.label, version=target, update=response.value
+        ),
+        mode=config.mode,
+    )
+    return outputs, commitments
+
+
+def verify_search(
+    state: ClientState,
+    config: messages.Configuration,
+    request: messages.SearchRequest,
+    response: messages.SearchResponse,
+    now_ms: int,
+    *,
+    update_view_reading: UpdateViewReading = "draft",
+) -> tuple[SearchResult, ClientState]:
+    """Verify a ``SearchResponse`` (§13.1 steps 1 to 6); return the result and new state.
+
+    ``state`` is left as it was if anything fails (OPS-010). ``update_view_reading``
+    ``"kt05"`` reads the view update as katie builds it (interop only).
+    """
+    if config.mode is messages.DeploymentMode.thirdPartyAuditing:
+        msg = "verify_search does not verify auditor tree heads yet (thirdPartyAuditing)"
+        raise UsageError(msg)
+    # OPS-011: the request advertised the size of the state it is verified against.
+    if request.last != state.tree_size:
+        msg = f"the request advertised {request.last}, the state is of size {state.tree_size}"
+        raise UsageError(msg)
+    # OPS-001: `version` is in the response exactly when the request had none.
+    if (request.version is None) == (response.version is None):
+        raise _fail(
+            "OPS-001",
+            "SearchResponse.version must be present exactly when SearchRequest.version is absent",
+        )
+    target = request.version if request.version is not None else response.version
+    if target is None:  # unreachable after OPS-001; keeps the type narrow without assert
+        raise _fail("OPS-001", "no target version")
+    # OPS-002 (step 1): the value is consumed only once its UpdateSuffix verifies (SUITE-016).
+    value = verify_update(config, request.label, target, response.value)
+    outputs, commitments = _check_ladder(config, request, response, target)
+    n = _tree_size(state, response)
+    consumer = ct.Consumer(
+        response.search,
+        n,
+        vrf_outputs=outputs,
+        commitments=commitments,
+        retained=state.retained(),
+        suite=config.ciphersuite,
+    )
+    ct.update_view(consumer, state.tree_size, restart=update_view_reading == "draft")
+    rmw = config.reasonable_monitoring_window
+    if request.version is None:
+        terminal = ct.greatest_version_search(consumer, target, rmw).terminal
+    else:
+        terminal = ct.fixed_version_search(consumer, target, rmw, config.maximum_lifetime).terminal
+    absent = consumer.proven(n - 1)
+    for version, step in zip(response_ladder(target), response.binary_ladder, strict=True):
+        # OPS-004: no commitment for a version the rightmost entry proves absent.
+        if step.commitment is not None and absent.get(version) is False:
+            raise _fail(
+                "OPS-004",
+                f"the ladder step of version {version} has a commitment, but the rightmost "
+                "log entry proves that version absent",
+            )
+    same = response.full_tree_head.head_type is messages.FullTreeHeadType.same
+    retained_root = state.full_subtrees.root() if same and state.full_subtrees.size else None
+    result = consumer.finish(state.full_subtrees, expected_root=retained_root)
+    frontier = ibst.frontier(n)
+    missing = [x for x in frontier if x not in result.timestamps or x not in result.prefix_roots]
+    # COMBINED-011: the proof leaves every entry of the new frontier with a timestamp and root.
+    if missing:
+        raise _fail("COMBINED-011", f"frontier entries {missing} have no timestamp or prefix root")
+    # OPS-012 (steps 5, 6): the FullTreeHead verifies over the recomputed root.
+    verify_full_tree_head(
+        config,
+        response.full_tree_head,
+        advertised_size=state.tree_size,
+        rightmost_timestamp=result.timestamps[n - 1],
+        now_ms=now_ms,
+        root=result.root,
+    )
+    timestamps = result.timestamps
+    rightmost = dist.rightmost_distinguished(n, rmw, timestamps.__getitem__)
+    monitoring = config.mode is messages.DeploymentMode.contactMonitoring
+    must_monitor = monitoring and (rightmost is None or terminal > rightmost)
+    new_state = ClientState(
+        result.full_subtrees,
+        tuple(FrontierEntry(x, timestamps[x], result.prefix_roots[x]) for x in frontier),
+        response.full_tree_head.tree_head if not same else state.tree_head,
+        state.auditor_tree_head,
+    )
+    # OPS-010: only now, with everything verified, is the new state returned.
+    return SearchResult(target, value, terminal, rightmost, must_monitor), new_state
