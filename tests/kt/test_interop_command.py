@@ -31,6 +31,7 @@ PART_ONE = [
 LINE = re.compile(r"^(\S+\.json): (\d+) passed, (\d+) failed, (\d+) known divergences$")
 
 
+@pytest.mark.req("KT-001")
 def test_every_part_one_vector_passes(
     interop_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -124,7 +124,7 @@ def _flip(data: bytes, bit: int) -> bytes:
 # -- building and signing --------------------------------------------------------------
 
 
-@pytest.mark.req("SUITE-017", "SUITE-018")
+@pytest.mark.req("SUITE-017", "SUITE-018", "KT-002", "KT-003", "KT-005")
 @pytest.mark.parametrize(("suite", "mode"), list(LOGS), ids=LOG_IDS)
 def test_sign_and_verify_in_every_mode(suite: CipherSuite, mode: DeploymentMode) -> None:
     log = LOGS[suite, mode]

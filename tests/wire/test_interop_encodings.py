@@ -47,6 +47,7 @@ def _roundtrip(struct: str, hex_bytes: str, **ctx: object) -> None:
     assert wire.encode(value, **ctx) == encoded
 
 
+@pytest.mark.req("WIRE-001", "WIRE-002", "WIRE-003", "WIRE-013")
 def test_every_request_encoding(interop_dir: Path) -> None:
     cases = _cases(interop_dir, "requests.json")
     seen = set()

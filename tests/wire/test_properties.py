@@ -56,7 +56,7 @@ def mutation(draw: st.DrawFn, encoding: bytes) -> bytes:
     return encoding + draw(st.binary(min_size=1, max_size=8))
 
 
-@pytest.mark.req("WIRE-004", "WIRE-005", "WIRE-006", "WIRE-007", "WIRE-008", "WIRE-012")
+@pytest.mark.req("WIRE-004", "WIRE-005", "WIRE-006", "WIRE-007", "WIRE-008", "WIRE-012", "WIRE-013")
 @pytest.mark.parametrize("struct", STRUCTS)
 @given(data=st.data())
 def test_canonical(struct: str, data: st.DataObject) -> None:
