@@ -14,8 +14,10 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import json
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -286,17 +288,23 @@ def _fill_coverage(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     for rid in sorted(reqs):
         entry = reqs[rid]
         row = nodes.row()
-        ref = nodes.reference("", rid, internal=True,
-                              refuri=app.builder.get_relative_uri(docname, entry["doc"])
-                              + "#" + entry["anchor"])
+        ref = nodes.reference(
+            "",
+            rid,
+            internal=True,
+            refuri=app.builder.get_relative_uri(docname, entry["doc"]) + "#" + entry["anchor"],
+        )
         row += nodes.entry("", nodes.paragraph("", "", ref))
         row += nodes.entry("", nodes.paragraph(text=entry["level"]))
         tests = cited.get(rid, [])
         cell = nodes.entry()
         if tests:
-            cell += nodes.paragraph("", "", *[nodes.literal(text=t) for t in tests[:1]],
-                                    nodes.Text(f" and {len(tests) - 1} more" if len(tests) > 1
-                                               else ""))
+            cell += nodes.paragraph(
+                "",
+                "",
+                *[nodes.literal(text=t) for t in tests[:1]],
+                nodes.Text(f" and {len(tests) - 1} more" if len(tests) > 1 else ""),
+            )
         else:
             cell += nodes.paragraph(text="none yet")
         row += cell
@@ -305,14 +313,45 @@ def _fill_coverage(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         placeholder.replace_self([summary, table])
 
 
+def _parsers(parser: argparse.ArgumentParser, path: list[str]) -> list[tuple[list[str], Any]]:
+    out: list[tuple[list[str], Any]] = [(path, parser)]
+    for action in parser._actions:  # argparse keeps subparsers here
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                out.extend(_parsers(sub, [*path, name]))
+    return out
+
+
+class CliDirective(SphinxDirective):
+    """``{ckv-cli}``: the help of every ``ckv`` command, from the argument parser itself."""
+
+    def run(self) -> list[nodes.Node]:
+        from ckv.cli import build_parser  # noqa: PLC0415 - imported when the page is built
+
+        os.environ["COLUMNS"] = "88"  # argparse wraps help text to the terminal width
+        result: list[nodes.Node] = []
+        for path, parser in _parsers(build_parser(), ["ckv"]):
+            title = " ".join(path)
+            section = nodes.section(ids=[nodes.make_id("cli-" + title)])
+            section += nodes.title(text=title)
+            text = parser.format_help()
+            section += nodes.literal_block(text, text)
+            result.append(section)
+        return result
+
+
 def _write_requirements(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     reqs = app.env.domaindata.get("ckv", {}).get("requirements", {})
     cited = test_citations(Path(app.srcdir).parent)
     out = [
-        {"id": rid, **entry, "uri": f"{entry['doc']}.html#{entry['anchor']}",
-         "tests": cited.get(rid, [])}
+        {
+            "id": rid,
+            **entry,
+            "uri": f"{entry['doc']}.html#{entry['anchor']}",
+            "tests": cited.get(rid, []),
+        }
         for rid, entry in sorted(reqs.items())
     ]
     Path(app.outdir, "requirements.json").write_text(
@@ -357,6 +396,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("bcp14", Bcp14Directive)
     app.add_node(coverage_node)
     app.add_directive("requirements-coverage", CoverageDirective)
+    app.add_directive("ckv-cli", CliDirective)
     app.connect("doctree-resolved", _fill_coverage)
     app.add_directive("tls-struct", TlsStructDirective)
     app.add_directive("tls-file", TlsFileDirective)
