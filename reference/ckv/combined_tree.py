@@ -13,10 +13,13 @@ algorithms are written once, against a :class:`Provider`, and run in two modes:
   computes the log tree root from the leaves it can now hash.
 
 The algorithms: :func:`update_view` (§4.2), :func:`greatest_version_search`
-(§6.3) and :func:`fixed_version_search` (§7.2). Omission of redundant ladder
-lookups (§6.2) is directional and kept by the provider: an inclusion proven at
-an entry to the left, or a non-inclusion proven at an entry to the right, of
-the entry being asked about.
+(§6.3), :func:`fixed_version_search` (§7.2), :func:`contact_monitor` (§8.2),
+:func:`owner_init_entries` and :func:`owner_init_ladders` (§8.3, first
+algorithm), :func:`owner_monitor` (§8.3, second algorithm) and
+:func:`label_update` (§9.1). Omission of redundant ladder lookups (§6.2) is
+directional and kept by the provider: an inclusion proven (or, for §9.1,
+assumed) at an entry to the left, or a non-inclusion proven at an entry to the
+right, of the entry being asked about.
 
 Normative description: spec/kt/operations.md (requirement IDs ``COMBINED-nnn``).
 """
@@ -26,8 +29,9 @@ from __future__ import annotations
 import abc
 import enum
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import NamedTuple, Protocol
 
 from ckv import binary_ladder as bl
@@ -44,6 +48,7 @@ __all__ = [
     "Consumer",
     "FixedVersionOutcome",
     "GreatestVersionOutcome",
+    "LabelUpdateOutcome",
     "LadderResult",
     "LogView",
     "Provider",
@@ -51,8 +56,13 @@ __all__ = [
     "Refusal",
     "RetainedEntry",
     "SearchRefusedError",
+    "contact_monitor",
     "fixed_version_search",
     "greatest_version_search",
+    "label_update",
+    "owner_init_entries",
+    "owner_init_ladders",
+    "owner_monitor",
     "update_view",
 ]
 
@@ -155,6 +165,8 @@ class Provider(abc.ABC):
         self.supplied: list[int] = []
         #: Per entry, version -> inclusion, of every ladder lookup made in this response.
         self._proven: dict[int, dict[int, bool]] = {}
+        #: Per entry, versions taken as included for §9.1's omission without a lookup.
+        self._assumed: dict[int, frozenset[int]] = {}
 
     def proven(self, x: int) -> Mapping[int, bool]:
         """Version -> inclusion for every ladder lookup made at entry ``x`` so far."""
@@ -172,16 +184,32 @@ class Provider(abc.ABC):
 
     # -- prefix tree lookups -------------------------------------------------------------
 
-    def search_ladder(self, x: int, target: int) -> LadderResult:
-        """A §6.2 search ladder from entry ``x`` for ``target``, omitting redundant lookups."""
+    def assume_included(self, x: int, versions: Sequence[int]) -> None:
+        """Take ``versions`` as included at entry ``x`` for later omission (§9.1 step 2.2).
+
+        Nothing is consumed or recorded: the lookups are those a skipped entry
+        would have made had it been inspected.
+        """
+        self._assumed[x] = self._assumed.get(x, frozenset()) | frozenset(versions)
+
+    def search_ladder(self, x: int, target: int, *, omit: bool = True) -> LadderResult:
+        """A §6.2 search ladder from entry ``x`` for ``target``.
+
+        With ``omit`` (§6.3, §7.2, §9.1) redundant lookups are omitted; without it
+        (§8.3) every lookup is made.
+        """
         ibst.check_position(x, self.size)
         left: set[int] = set()
         right: set[int] = set()
-        for y, results in self._proven.items():
-            if y < x:
-                left.update(v for v, inc in results.items() if inc)
-            elif y > x:
-                right.update(v for v, inc in results.items() if not inc)
+        if omit:
+            for y, results in self._proven.items():
+                if y < x:
+                    left.update(v for v, inc in results.items() if inc)
+                elif y > x:
+                    right.update(v for v, inc in results.items() if not inc)
+            for y, versions in self._assumed.items():
+                if y < x:
+                    left.update(versions)
         result = self._search_ladder(x, target, left, right)
         proven = self._proven.setdefault(x, {})
         for version, included in zip(result.reading.looked_up, result.outcomes, strict=True):
@@ -195,6 +223,17 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def lookup(self, x: int, version: int) -> bool:
         """A single lookup of ``version`` in entry ``x``'s prefix tree (§7.2 step 6.3)."""
+
+    @abc.abstractmethod
+    def inclusions(self, x: int, versions: Sequence[int]) -> None:
+        """One ``PrefixProof`` from entry ``x`` showing every one of ``versions`` included.
+
+        §9.1 steps 3 and 4: the new versions a ladder does not look up, ascending.
+        """
+
+    @abc.abstractmethod
+    def exhausted(self) -> bool:
+        """Whether nothing more is to be sent or read (§8.3's user-side stop condition)."""
 
     @abc.abstractmethod
     def monitoring_ladder(self, x: int, target: int) -> tuple[int, ...]:
@@ -297,6 +336,20 @@ class Recorder(Provider):
         self._out_proofs.append(tree.prove([key]))
         self._associate_root(x, tree.root())
         return tree.get(key) is not None
+
+    def inclusions(self, x: int, versions: Sequence[int]) -> None:  # noqa: D102
+        tree = self._log.prefix_tree(x)
+        keys = [self._key(v) for v in versions]
+        missing = [v for v, k in zip(versions, keys, strict=True) if tree.get(k) is None]
+        # OPS-035: the log cannot prove a new version its tree does not hold.
+        if missing:
+            msg = f"log entry {x} does not hold versions {missing} of the label"
+            raise _fail("OPS-035", msg)
+        self._out_proofs.append(tree.prove(keys))
+        self._associate_root(x, tree.root())
+
+    def exhausted(self) -> bool:  # noqa: D102 - see Provider
+        return False
 
     def monitoring_ladder(self, x: int, target: int) -> tuple[int, ...]:  # noqa: D102
         tree = self._log.prefix_tree(x)
@@ -446,6 +499,29 @@ class Consumer(Provider):
         included = proof.results[0].result_type is _INCLUSION
         self._evaluate(x, (version,), (included,), proof)
         return included
+
+    def inclusions(self, x: int, versions: Sequence[int]) -> None:  # noqa: D102
+        proof = self._next_proof(x)
+        # OPS-035: exactly one result per new version asked for, each an inclusion.
+        if len(proof.results) != len(versions):
+            raise _fail(
+                "OPS-035",
+                f"the proof of new versions {list(versions)} at log entry {x} has "
+                f"{len(proof.results)} results",
+                expected=len(versions),
+                computed=len(proof.results),
+            )
+        absent = [
+            v
+            for v, r in zip(versions, proof.results, strict=True)
+            if r.result_type is not _INCLUSION
+        ]
+        if absent:
+            raise _fail("OPS-035", f"log entry {x} proves new versions {absent} absent")
+        self._evaluate(x, versions, (True,) * len(versions), proof)
+
+    def exhausted(self) -> bool:  # noqa: D102 - see Provider
+        return not self._timestamps and not self._proofs
 
     def monitoring_ladder(self, x: int, target: int) -> tuple[int, ...]:  # noqa: D102
         proof = self._next_proof(x)
@@ -658,3 +734,311 @@ def fixed_version_search(
         msg = f"version {target} of the label does not exist (§7.2 step 6.3, entry {y})"
         raise SearchRefusedError(msg, requirement="OPS-008", reason=Refusal.NOT_FOUND)
     return FixedVersionOutcome(y, by_lookup=True)
+
+
+# -- monitoring (§8) ----------------------------------------------------------------------
+
+
+class _PathFlags:
+    """Which entries are distinguished, decided along search paths (§6.1), cached.
+
+    Asks for timestamps as :func:`ckv.distinguished.is_distinguished` does: the
+    rightmost entry's first, then each ancestor's, root first, stopping at the
+    first entry that is not distinguished (everything below it is not either).
+    """
+
+    def __init__(self, p: Provider, rmw: int) -> None:
+        self._p = p
+        self._rmw = rmw
+        self._known: dict[int, bool] = {}
+
+    def __call__(self, x: int) -> bool:
+        known = self._known.get(x)
+        if known is not None:
+            return known
+        p = self._p
+        n = p.size
+        path = ibst.search_path(x, n)
+        bracket = dist.Bracket.at_root(p.timestamp(n - 1))
+        for i, here in enumerate(path):
+            flag = self._known.get(here)
+            if flag is None:
+                flag = self._known[here] = bracket.distinguished(self._rmw)
+            if not flag:
+                for below in path[i + 1 :]:
+                    self._known[below] = False
+                break
+            if i + 1 < len(path):
+                t_here = p.timestamp(here)
+                child = path[i + 1]
+                # SEARCH-021: a left step lowers the right edge, a right step raises the left.
+                bracket = bracket.to_left(t_here) if child < here else bracket.to_right(t_here)
+        return self._known[x]
+
+
+def contact_monitor(
+    p: Provider, entries: Mapping[int, int], rmw: int, *, owner_start: int | None = None
+) -> dict[int, int]:
+    """§8.2: move each position-version pair of a monitoring map up the tree.
+
+    ``entries`` maps positions to versions. Runs the map from rightmost to leftmost
+    entry, asking for the timestamps that decide distinguishedness and, from each
+    entry to inspect, its timestamp and a monitoring ladder. ``owner_start`` (an
+    Owner Monitoring request's ``start``) skips the final distinguished entry of a
+    pair at or right of it (§8.2 step 2.4). Returns the new map, with the pairs at
+    distinguished entries removed.
+    """
+    n = p.size
+    distinguished = _PathFlags(p, rmw)
+    provided: dict[int, int] = {}
+    moved: dict[int, int] = {}
+    for position in sorted(entries, reverse=True):
+        version = entries[position]
+        ibst.check_position(position, n)
+        # Step 1: a distinguished entry stays as it is.
+        if distinguished(position):
+            moved[position] = max(moved.get(position, version), version)
+            continue
+        # Step 2: the ancestors to the right, up to and including the first distinguished.
+        inspect: list[int] = []
+        for y in ibst.direct_path(position, n):
+            if y < position:
+                continue
+            inspect.append(y)
+            if distinguished(y):
+                if owner_start is not None and position >= owner_start:
+                    inspect.pop()
+                break
+        here: int | None = position
+        for y in inspect:
+            earlier = provided.get(y)
+            if earlier is not None:
+                # OPS-016: a ladder already given from this entry must be for a greater
+                # version, which makes this pair redundant (§8.2 step 3.1).
+                if earlier <= version:
+                    msg = (
+                        f"log entry {y} already gave a monitoring ladder for version {earlier}; "
+                        f"the map pair ({position}, {version}) cannot be monitored past it"
+                    )
+                    raise _fail("OPS-016", msg, expected=f"> {version}", computed=earlier)
+                here = None
+                break
+            # OPS-017: an inspected entry's timestamp is known before its ladder, so its
+            # leaf, and with it the ladder, is bound to the log tree.
+            p.timestamp(y)
+            # SEARCH-017 (in monitoring_ladder): every lookup present and an inclusion.
+            p.monitoring_ladder(y, version)
+            provided[y] = version
+            here = y
+        if here is not None:
+            moved[here] = max(moved.get(here, version), version)
+    # OPS-018: the pairs now at distinguished entries need no more monitoring.
+    return {x: v for x, v in sorted(moved.items()) if not distinguished(x)}
+
+
+def owner_init_entries(p: Provider, start: int, rmw: int, max_lifetime: int | None) -> list[int]:
+    """§8.3 first algorithm, step 1, with §12.3.5's timestamps; returns the entries.
+
+    Asks for the rightmost entry's timestamp, then those of the path from the
+    root to ``start`` and of ``start``; checks that ``start`` is distinguished and
+    unexpired (OPS-020). The list is ``start`` then its ancestors to its left,
+    nearest first, ending before the first expired one.
+    """
+    n = p.size
+    ibst.check_position(start, n)
+    path = ibst.search_path(start, n)
+    t_last = p.timestamp(n - 1)
+    bracket = dist.Bracket.at_root(t_last)
+    distinguished = bracket.distinguished(rmw)
+    for here, child in pairwise(path):
+        t_here = p.timestamp(here)
+        bracket = bracket.to_left(t_here) if child < here else bracket.to_right(t_here)
+        distinguished = distinguished and bracket.distinguished(rmw)
+    t_start = p.timestamp(start)
+    # OPS-020: the starting position is a distinguished, unexpired entry.
+    if not distinguished:
+        raise _fail("OPS-020", f"the starting position {start} is not a distinguished entry")
+    if dist.is_expired(t_start, t_last, max_lifetime):
+        raise _fail("OPS-020", f"the starting position {start} is expired")
+    out = [start]
+    for y in ibst.direct_path(start, n):
+        if y > start:
+            continue
+        if dist.is_expired(p.timestamp(y), t_last, max_lifetime):
+            break
+        out.append(y)
+    return out
+
+
+def owner_init_ladders(
+    p: Provider, entries: Sequence[int], greatest_versions: Sequence[int]
+) -> None:
+    """§8.3 first algorithm, step 5: a full search ladder from each entry.
+
+    Entry ``entries[i]`` must hold ``greatest_versions[i]`` as its greatest
+    version; an entry past the end of ``greatest_versions`` no version at all.
+    """
+    # OPS-021: at most one greatest version per entry, not increasing leftwards.
+    if len(greatest_versions) > len(entries):
+        raise _fail(
+            "OPS-021",
+            f"{len(greatest_versions)} greatest versions for {len(entries)} entries",
+            expected=f"<= {len(entries)}",
+            computed=len(greatest_versions),
+        )
+    for earlier, later in pairwise(greatest_versions):
+        if later > earlier:
+            msg = f"greatest_versions is not descending: {later} follows {earlier}"
+            raise _fail("OPS-021", msg)
+    for i, x in enumerate(entries):
+        exists = i < len(greatest_versions)
+        target = greatest_versions[i] if exists else 0
+        p.timestamp(x)
+        verdict = p.search_ladder(x, target, omit=False).reading.verdict
+        # OPS-023: each ladder ends consistent with the claimed greatest version (or none).
+        if verdict != (0 if exists else -1):
+            claim = f"version {target}" if exists else "no version"
+            raise _fail("OPS-023", f"log entry {x}'s ladder contradicts its claim of {claim}")
+
+
+def owner_monitor(
+    p: Provider,
+    start: int,
+    expected: Callable[[int], int | None],
+    rmw: int,
+    stop: Callable[[int], bool],
+) -> int | None:
+    """§8.3 second algorithm: ladders from distinguished entries right of ``start``.
+
+    ``expected(x)`` is the owner's greatest version as of entry ``x`` (None: none);
+    ``stop(x)`` the step 4 stop condition (the user: the proof is exhausted).
+    Returns the rightmost entry whose ladder was verified, or None.
+    """
+    n = p.size
+    reached: int | None = None
+    stopped = False
+
+    def visit(x: int, bracket: dist.Bracket) -> None:
+        nonlocal reached, stopped
+        # Step 1.
+        if not bracket.distinguished(rmw):
+            return
+        # Step 2.
+        if x <= start:
+            if ibst.has_right(x, n):
+                visit(ibst.right(x, n), bracket.to_right(p.timestamp(x)))
+            return
+        # Step 3.
+        if ibst.has_left(x):
+            visit(ibst.left(x), bracket.to_left(p.timestamp(x)))
+        # Step 4.
+        if stopped or stop(x):
+            stopped = True
+            return
+        # OPS-026: the entry's timestamp precedes its ladder (OR13/kt DRAFT-10).
+        p.timestamp(x)
+        target = expected(x)
+        verdict = p.search_ladder(x, 0 if target is None else target, omit=False).reading.verdict
+        # OPS-025: the full ladder shows the owner's expected greatest version (or none).
+        if verdict != (-1 if target is None else 0):
+            claim = "no version" if target is None else f"version {target}"
+            msg = f"log entry {x}'s ladder contradicts the owner's expected {claim}"
+            raise _fail("OPS-025", msg)
+        reached = x
+        # Step 6.
+        if ibst.has_right(x, n):
+            visit(ibst.right(x, n), bracket.to_right(p.timestamp(x)))
+
+    visit(ibst.root(n), dist.Bracket.at_root(p.timestamp(n - 1)))
+    return reached
+
+
+# -- updating a label (§9.1) --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LabelUpdateOutcome:
+    """What §9.1 established."""
+
+    #: Whether the entry with the new versions is distinguished in the current tree.
+    distinguished: bool
+    #: The new greatest version.
+    greatest: int
+
+
+def label_update(
+    p: Provider,
+    position: int,
+    *,
+    count: int,
+    previous: int | None,
+    skip_through: int,
+    expected: Callable[[int], int | None],
+    rmw: int,
+) -> LabelUpdateOutcome:
+    """§9.1: verify that ``count`` new versions were added at entry ``position``.
+
+    ``previous`` is the previous greatest version (None: the label had none);
+    ``skip_through`` the greater of the owner's starting position and the entry
+    where ``previous`` was inserted (step 2.1 skips entries up to it when a
+    previous version exists); ``expected(x)`` the owner's greatest version as of
+    entry ``x`` (for an entry left of its start: the version at its start).
+
+    Step 2.2's omission: the previous tree's frontier entry before the first
+    inspected one is the rightmost distinguished entry, where a greatest-version
+    search would have begun, so its ladder counts as made (with the owner's
+    greatest version there), and so does the ladder of the first entry the walk
+    skips (with the previous greatest version), as OR13/kt measured katie doing.
+    """
+    n = p.size
+    ibst.check_position(position, n)
+    if count < 1:
+        msg = "an update creates at least one version"
+        raise UsageError(msg)
+    first = 0 if previous is None else previous + 1
+    greatest = first + count - 1
+    if greatest > bl.MAX_VERSION:
+        msg = f"version {greatest} is beyond 2^32-1"
+        raise UsageError(msg)
+    distinguished = _PathFlags(p, rmw)
+    # Step 1: the first entry of the previous tree's frontier not distinguished now.
+    frontier = ibst.frontier(position) if position else ()
+    begin = next((i for i, y in enumerate(frontier) if not distinguished(y)), None)
+    if begin is not None:
+        target = 0 if previous is None else previous
+        if previous is not None:
+            # Step 2.2: lookups a greatest-version search would omit are omitted here too,
+            # also for entries step 2.1 skips.
+            ladder = bl.base_binary_ladder(previous)
+            if begin:
+                parent = expected(frontier[begin - 1])
+                if parent is not None:
+                    p.assume_included(frontier[begin - 1], [v for v in ladder if v <= parent])
+            p.assume_included(frontier[begin], [v for v in ladder if v <= previous])
+        for y in frontier[begin:]:
+            # Step 2.1.
+            if previous is not None and y <= skip_through:
+                continue
+            p.timestamp(y)
+            verdict = p.search_ladder(y, target).reading.verdict
+            # OPS-032: the previous tree shows the previous greatest version (or none).
+            if verdict != (-1 if previous is None else 0):
+                claim = "no version" if previous is None else f"version {previous}"
+                msg = f"log entry {y} of the previous tree contradicts its greatest {claim}"
+                raise _fail("OPS-032", msg)
+    ladder_versions = set(bl.base_binary_ladder(greatest))
+    additional = [v for v in range(first, greatest + 1) if v not in ladder_versions]
+    here_distinguished = distinguished(position)
+    if not here_distinguished:
+        # Step 4: a search ladder for the new greatest version, omitting redundant lookups.
+        p.timestamp(position)
+        verdict = p.search_ladder(position, greatest).reading.verdict
+        # OPS-033: the entry shows the new greatest version as the greatest.
+        if verdict != 0:
+            msg = f"log entry {position} does not show version {greatest} as the greatest"
+            raise _fail("OPS-033", msg)
+    if additional:
+        # Steps 3 and 4: the new versions no ladder looks up, in one proof.
+        p.timestamp(position)
+        p.inclusions(position, additional)
+    return LabelUpdateOutcome(here_distinguished, greatest)

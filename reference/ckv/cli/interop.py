@@ -60,8 +60,9 @@ def _keytrans(args: argparse.Namespace) -> int:
                     print(f"  DIVERGENCE {outcome.divergence} {name}: {outcome.detail}")
     if diverged:
         print(
-            f"{diverged} known divergences: katie's reading, not the draft's (see the spec's "
-            "interoperability notes); never counted as passes"
+            f"{diverged} known divergences: cases that each cite an interoperability note of "
+            "the spec (a reading of katie's that CKV does not share, or a vector CKV cannot "
+            "fully check); never counted as passes"
         )
     if missing:
         names = ", ".join(r.name for r in reports if not r.implemented)

@@ -76,6 +76,8 @@ HANDLER_MODULES = (
     "ckv.interop.prefix_vectors",
     "ckv.interop.auditor_vectors",
     "ckv.interop.search_vectors",
+    "ckv.interop.monitor_vectors",
+    "ckv.interop.update_vectors",
 )
 
 
