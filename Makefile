@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 HYPOTHESIS_PROFILE ?= ci
 export HYPOTHESIS_PROFILE
 
-.PHONY: run test lint typecheck spec pytest bench bench-full codegen clean venv
+.PHONY: run test lint typecheck spec pytest bench bench-full bench-record codegen clean venv
 
 venv: $(STAMP)
 
@@ -60,6 +60,11 @@ bench: $(STAMP)
 bench-full: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Run every benchmark at full size and record the tables the spec's performance page shows.
+bench-record: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/record.py
 
 codegen: $(STAMP)
 	$(BIN)/ckv wire codegen
