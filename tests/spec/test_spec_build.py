@@ -58,6 +58,17 @@ def test_requirements_are_exported(built: Path) -> None:
         assert reqs[rid]["uri"].startswith("wire-format.html#req-")
 
 
+def test_generated_pages(built: Path) -> None:
+    coverage = (built / "coverage.html").read_text()
+    assert "WIRE-004" in coverage
+    assert "tests/wire/test_codec.py::test_truncation_names_the_field" in coverage
+    cli = (built / "cli.html").read_text()
+    assert "ckv interop keytrans" in cli
+    assert "--require-all" in cli
+    flows = (built / "kt" / "flows.html").read_text()
+    assert flows.count("<svg") >= 10
+
+
 def test_struct_listings_come_from_the_tls_files(built: Path) -> None:
     html = (built / "wire-format.html").read_text()
     assert "From spec/wire/user-operations.tls" in html
