@@ -270,11 +270,29 @@ class Provider(abc.ABC):
 class Recorder(Provider):
     """Builds a ``CombinedTreeProof`` by running the algorithms over a :class:`LogView`."""
 
-    def __init__(self, log: LogView, label: bytes, advertised: int | None = None) -> None:
+    def __init__(
+        self,
+        log: LogView,
+        label: bytes,
+        advertised: int | None = None,
+        *,
+        auditor_size: int | None = None,
+    ) -> None:
         size = log.size
         if advertised is not None and not 1 <= advertised <= size:
             msg = f"advertised size {advertised} is not in [1, {size}]"
             raise UsageError(msg)
+        if auditor_size is not None:
+            tree = getattr(log, "log_tree", None)
+            # OPS-036: under thirdPartyAuditing the inclusion proof also gives the root at
+            # the auditor's size, which takes a proof with a cut there (LOG-014).
+            if not isinstance(tree, log_tree.LogTree) or tree.size < size:
+                msg = "a log view proving an auditor's root must expose its LogTree as log_tree"
+                raise UsageError(msg, requirement="OPS-036")
+            if not 1 <= auditor_size <= size:
+                msg = f"auditor tree size {auditor_size} is not in [1, {size}]"
+                raise UsageError(msg, requirement="OPS-037")
+        self._auditor_size = auditor_size
         retained = {
             x: RetainedEntry(log.timestamp(x), log.prefix_tree(x).root())
             for x in (ibst.frontier(advertised) if advertised else ())
@@ -365,7 +383,14 @@ class Recorder(Provider):
         """The recorded proof: timestamps, prefix proofs, prefix roots and inclusion."""
         leaves = sorted(self.supplied)
         roots = tuple(self._log.prefix_tree(x).root() for x in leaves if x not in self.roots)
-        inclusion = self._log.batch_proof(leaves, self._advertised)
+        if self._auditor_size is None:
+            inclusion = self._log.batch_proof(leaves, self._advertised)
+        else:
+            tree: log_tree.LogTree = getattr(self._log, "log_tree")  # noqa: B009 - checked in __init__
+            # OPS-036: the elements also give the root at AuditorTreeHead.tree_size (LOG-014).
+            inclusion = tree.batch_proof(
+                leaves, self._advertised, size=self.size, cut=self._auditor_size
+            )
         return messages.CombinedTreeProof(
             timestamps=tuple(self._out_timestamps),
             prefix_proofs=tuple(self._out_proofs),
@@ -389,6 +414,8 @@ class CombinedResult:
     timestamps: Mapping[int, int]
     #: Every prefix tree root known for an entry (retained ones included).
     prefix_roots: Mapping[int, bytes]
+    #: The log tree root at the auditor's tree size, when one was asked for (OPS-036).
+    auditor_root: bytes | None = None
 
 
 class Consumer(Provider):
@@ -532,9 +559,25 @@ class Consumer(Provider):
         return versions
 
     def finish(
-        self, retained: log_tree.FullSubtrees | None, *, expected_root: bytes | None = None
+        self,
+        retained: log_tree.FullSubtrees | None,
+        *,
+        expected_root: bytes | None = None,
+        auditor_size: int | None = None,
     ) -> CombinedResult:
-        """Check the exact counts, fill the prefix roots, and compute the log tree root."""
+        """Check the exact counts, fill the prefix roots, and compute the log tree root.
+
+        With ``auditor_size`` (an ``AuditorTreeHead.tree_size``), the inclusion proof
+        must also give the root at that size (``CombinedResult.auditor_root``).
+        """
+        # OPS-037: the auditor's tree size is a size of the tree the proof is for.
+        if auditor_size is not None and not 1 <= auditor_size <= self.size:
+            raise _fail(
+                "OPS-037",
+                f"auditor tree size {auditor_size} is not in [1, tree size {self.size}]",
+                expected=f"1..{self.size}",
+                computed=auditor_size,
+            )
         # COMBINED-003: no timestamp is left over.
         if self._timestamps:
             raise _fail(
@@ -582,10 +625,11 @@ class Consumer(Provider):
             retained if retained is not None and retained.size else None,
             expected_root=expected_root,
             hash_fn=log_tree.hash_for_suite(suite),
+            cut=auditor_size,
         )
         for x, entry in self._retained.items():
             roots.setdefault(x, entry.prefix_root)
-        return CombinedResult(batch.root, batch.full_subtrees, timestamps, roots)
+        return CombinedResult(batch.root, batch.full_subtrees, timestamps, roots, batch.cut_root)
 
 
 # -- the algorithms ---------------------------------------------------------------------

@@ -33,7 +33,7 @@ from ckv.monitoring import (
     greatest_at,
     new_tree_size,
 )
-from ckv.search import SearchLogView
+from ckv.search import SearchLogView, response_recorder
 from ckv.wire import messages
 
 __all__ = [
@@ -148,7 +148,7 @@ def answer_update(
     reporting = request.values != tuple(values)
     owner_insert = first_entry_with(log, label, previous) if previous is not None else None
     skip_through = max(owner_start, owner_insert if owner_insert is not None else owner_start)
-    recorder = ct.Recorder(log, label, request.last)
+    recorder = response_recorder(log, label, request.last, head)
     ct.update_view(recorder, request.last)
     ct.label_update(
         recorder,
@@ -228,9 +228,6 @@ def verify_update_response(
     Returns the result with the new owner and user state; ``owner`` and ``state``
     are untouched if anything fails (OPS-010).
     """
-    if config.mode is messages.DeploymentMode.thirdPartyAuditing:
-        msg = "auditor tree heads are not verified yet (thirdPartyAuditing)"
-        raise UsageError(msg)
     # OPS-011: the request advertised the state's size and the owner's greatest version.
     if request.last != state.tree_size or request.greatest_version != owner.greatest:
         msg = "the UpdateRequest does not match the user's and the owner's state"

@@ -23,10 +23,14 @@ from ckv import binary_ladder as bl
 from ckv import combined_tree as ct
 from ckv import implicit_search_tree as ibst
 from ckv.cipher_suites import get_suite
-from ckv.client_state import ClientState, FrontierEntry
+from ckv.client_state import ClientState
 from ckv.errors import UsageError, VerificationError
-from ckv.search import SearchLogView
-from ckv.tree_head import sign_tree_head, verify_full_tree_head
+from ckv.search import (
+    SearchLogView,
+    conclude_response,
+    response_full_tree_head,
+    response_recorder,
+)
 from ckv.wire import messages
 
 __all__ = [
@@ -138,19 +142,12 @@ def first_entry_with(log: ct.LogView, label: bytes, version: int) -> int | None:
 def full_tree_head_for(
     log: SearchLogView, config: messages.Configuration, signing_key: bytes, last: int | None
 ) -> messages.FullTreeHead:
-    """``same`` if the user already has the log's size, else a freshly signed head."""
-    if config.mode is messages.DeploymentMode.thirdPartyAuditing:
-        msg = "auditor tree heads are not built yet (thirdPartyAuditing)"
-        raise UsageError(msg)
-    if last is not None and not 1 <= last <= log.size:
-        msg = f"advertised size {last} is not in [1, {log.size}]"
-        raise UsageError(msg)
-    if last == log.size:
-        return messages.FullTreeHead(head_type=messages.FullTreeHeadType.same)
-    return messages.FullTreeHead(
-        head_type=messages.FullTreeHeadType.updated,
-        tree_head=sign_tree_head(config, signing_key, log.size, log.root()),
-    )
+    """``same`` if the user already has the log's size, else a freshly signed head.
+
+    Under ``thirdPartyAuditing`` an ``updated`` head carries the log's
+    ``AuditorTreeHead`` (see :func:`ckv.search.response_full_tree_head`).
+    """
+    return response_full_tree_head(log, config, signing_key, last)
 
 
 def new_tree_size(state: ClientState, head: messages.FullTreeHead) -> int:
@@ -179,38 +176,16 @@ def conclude(
     head: messages.FullTreeHead,
     now_ms: int,
 ) -> tuple[ct.CombinedResult, ClientState]:
-    """Finish a consumed proof, verify the ``FullTreeHead`` and build the new state."""
-    n = consumer.size
-    same = head.head_type is messages.FullTreeHeadType.same
-    retained_root = state.full_subtrees.root() if same and state.full_subtrees.size else None
-    result = consumer.finish(state.full_subtrees, expected_root=retained_root)
-    frontier = ibst.frontier(n)
-    missing = [x for x in frontier if x not in result.timestamps or x not in result.prefix_roots]
-    # COMBINED-011: the proof leaves every entry of the new frontier with a timestamp and root.
-    if missing:
-        raise _fail("COMBINED-011", f"frontier entries {missing} have no timestamp or prefix root")
-    # OPS-019: the FullTreeHead verifies over the recomputed root.
-    verify_full_tree_head(
-        config,
-        head,
-        advertised_size=state.tree_size,
-        rightmost_timestamp=result.timestamps[n - 1],
-        now_ms=now_ms,
-        root=result.root,
-    )
-    new_state = ClientState(
-        result.full_subtrees,
-        tuple(FrontierEntry(x, result.timestamps[x], result.prefix_roots[x]) for x in frontier),
-        head.tree_head if not same else state.tree_head,
-        state.auditor_tree_head,
-    )
-    return result, new_state
+    """Finish a consumed proof, verify the ``FullTreeHead`` and build the new state.
+
+    See :func:`ckv.search.conclude_response` (OPS-019; under ``thirdPartyAuditing``
+    also the ``AuditorTreeHead``, OPS-036 to OPS-038).
+    """
+    return conclude_response(state, config, consumer, head, now_ms)
 
 
 def _check_usable(config: messages.Configuration, last: int | None, state: ClientState) -> None:
-    if config.mode is messages.DeploymentMode.thirdPartyAuditing:
-        msg = "auditor tree heads are not verified yet (thirdPartyAuditing)"
-        raise UsageError(msg)
+    del config  # every deployment mode is verified
     # OPS-011: the request advertised the size of the state it is verified against.
     if last != state.tree_size:
         msg = f"the request advertised {last}, the state is of size {state.tree_size}"
@@ -252,7 +227,7 @@ def answer_contact_monitor(
     """The log's ``ContactMonitorResponse`` (§13.2), after validating the request."""
     head = full_tree_head_for(log, config, signing_key, request.last)
     _check_map_request(log, request.label, request.entries)
-    recorder = ct.Recorder(log, request.label, request.last)
+    recorder = response_recorder(log, request.label, request.last, head)
     ct.update_view(recorder, request.last)
     ct.contact_monitor(recorder, _map(request.entries), config.reasonable_monitoring_window)
     return messages.ContactMonitorResponse(full_tree_head=head, monitor=recorder.finish())
@@ -320,7 +295,7 @@ def answer_owner_init(
         msg = f"start {request.start} is not an entry of a log of {log.size}"
         raise UsageError(msg, requirement="OPS-020")
     label = request.label
-    recorder = ct.Recorder(log, label, request.last)
+    recorder = response_recorder(log, label, request.last, head)
     ct.update_view(recorder, request.last)
     entries = ct.owner_init_entries(
         recorder, request.start, config.reasonable_monitoring_window, config.maximum_lifetime
@@ -451,7 +426,7 @@ def answer_owner_monitor(
     if at_start is not None and (advertised is None or advertised < at_start):
         msg = f"greatest_version {advertised} is below version {at_start} existing at start"
         raise UsageError(msg, requirement="OPS-024")
-    recorder = ct.Recorder(log, label, request.last)
+    recorder = response_recorder(log, label, request.last, head)
     ct.update_view(recorder, request.last)
     rmw = config.reasonable_monitoring_window
     ct.contact_monitor(recorder, _map(request.entries), rmw, owner_start=request.start)

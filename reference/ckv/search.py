@@ -14,7 +14,7 @@ spec/kt/operations.md (requirement IDs ``OPS-nnn``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from ckv import binary_ladder as bl
 from ckv import combined_tree as ct
@@ -24,14 +24,19 @@ from ckv.cipher_suites import get_suite
 from ckv.client_state import ClientState, FrontierEntry
 from ckv.commitment import compute_commitment, verify_update
 from ckv.errors import UsageError, VerificationError
+from ckv.log_tree import LogTree
 from ckv.tree_head import sign_tree_head, verify_full_tree_head
 from ckv.wire import messages
 
 __all__ = [
+    "AuditedLogView",
     "SearchLogView",
     "SearchResult",
     "answer_search",
+    "conclude_response",
+    "response_full_tree_head",
     "response_ladder",
+    "response_recorder",
     "verify_search",
 ]
 
@@ -62,6 +67,131 @@ class SearchLogView(ct.LogView, Protocol):
     def root(self) -> bytes:
         """The log tree root at ``size``."""
         ...
+
+
+@runtime_checkable
+class AuditedLogView(SearchLogView, Protocol):
+    """A :class:`SearchLogView` of a log with a Third-Party Auditor (``thirdPartyAuditing``).
+
+    ``auditor_tree_head`` is the newest ``AuditorTreeHead`` the log attached;
+    ``log_tree`` the log tree itself, which builds the inclusion proof with a cut at
+    the auditor's size (LOG-014). ``ckv.transparency_log``'s log has this shape.
+    """
+
+    @property
+    def auditor_tree_head(self) -> messages.AuditorTreeHead | None:
+        """The newest ``AuditorTreeHead`` attached to the log."""
+        ...
+
+    @property
+    def log_tree(self) -> LogTree:
+        """The log tree (read only)."""
+        ...
+
+
+def response_full_tree_head(
+    log: SearchLogView, config: messages.Configuration, signing_key: bytes, last: int | None
+) -> messages.FullTreeHead:
+    """``same`` if the user already has the log's size, else a freshly signed head.
+
+    Under ``thirdPartyAuditing`` an ``updated`` head carries the log's current
+    ``AuditorTreeHead`` (KEYTRANS §11.4; OPS-036).
+    """
+    if last is not None and not 1 <= last <= log.size:
+        msg = f"advertised size {last} is not in [1, {log.size}]"
+        raise UsageError(msg)
+    if last == log.size:
+        return messages.FullTreeHead(head_type=messages.FullTreeHeadType.same)
+    auditor_head = None
+    if config.mode is messages.DeploymentMode.thirdPartyAuditing:
+        auditor_head = log.auditor_tree_head if isinstance(log, AuditedLogView) else None
+        # OPS-036: a log with a Third-Party Auditor answers only with an auditor's head.
+        if auditor_head is None or not 1 <= auditor_head.tree_size <= log.size:
+            msg = f"the log has no AuditorTreeHead within its {log.size} entries to serve"
+            raise UsageError(msg, requirement="OPS-036")
+    return messages.FullTreeHead(
+        head_type=messages.FullTreeHeadType.updated,
+        tree_head=sign_tree_head(config, signing_key, log.size, log.root()),
+        auditor_tree_head=auditor_head,
+    )
+
+
+def response_recorder(
+    log: ct.LogView, label: bytes, last: int | None, head: messages.FullTreeHead
+) -> ct.Recorder:
+    """The :class:`~ckv.combined_tree.Recorder` for a response carrying ``head``.
+
+    Its inclusion proof also gives the root at the auditor's size when ``head``
+    carries an ``AuditorTreeHead`` (OPS-036).
+    """
+    auditor = head.auditor_tree_head
+    return ct.Recorder(log, label, last, auditor_size=auditor.tree_size if auditor else None)
+
+
+def conclude_response(
+    state: ClientState,
+    config: messages.Configuration,
+    consumer: ct.Consumer,
+    head: messages.FullTreeHead,
+    now_ms: int,
+) -> tuple[ct.CombinedResult, ClientState]:
+    """Finish a consumed proof, verify the ``FullTreeHead`` and build the new state.
+
+    Under ``thirdPartyAuditing`` the inclusion proof gives the root at the auditor's
+    size too, the ``AuditorTreeHead`` is verified over it (§11.3), and the new state
+    retains it (OPS-038).
+    """
+    n = consumer.size
+    same = head.head_type is messages.FullTreeHeadType.same
+    retained_root = state.full_subtrees.root() if same and state.full_subtrees.size else None
+    auditing = config.mode is messages.DeploymentMode.thirdPartyAuditing
+    auditor = head.auditor_tree_head if auditing and not same else None
+    if auditor is not None:
+        # SUITE-025 (§11.3 step 3), before the proof is evaluated at the auditor's size.
+        if auditor.tree_size > n:
+            raise _fail(
+                "SUITE-025",
+                f"auditor tree size {auditor.tree_size} exceeds the tree head's {n}",
+                expected=f"<= {n}",
+                computed=auditor.tree_size,
+            )
+        # OPS-037: an auditor's tree has at least one entry.
+        if auditor.tree_size < 1:
+            raise _fail("OPS-037", "auditor tree size 0 has no root", expected=">= 1", computed=0)
+    result = consumer.finish(
+        state.full_subtrees,
+        expected_root=retained_root,
+        auditor_size=auditor.tree_size if auditor is not None else None,
+    )
+    frontier = ibst.frontier(n)
+    missing = [x for x in frontier if x not in result.timestamps or x not in result.prefix_roots]
+    # COMBINED-011: the proof leaves every entry of the new frontier with a timestamp and root.
+    if missing:
+        raise _fail("COMBINED-011", f"frontier entries {missing} have no timestamp or prefix root")
+    previous = state.auditor_tree_head
+    # OPS-012, OPS-019 (§13 steps 5, 6): the FullTreeHead verifies over the recomputed root;
+    # OPS-038: an AuditorTreeHead over the root at its size, with the retained one's size
+    # for §11.3 step 1.
+    verify_full_tree_head(
+        config,
+        head,
+        advertised_size=state.tree_size,
+        rightmost_timestamp=result.timestamps[n - 1],
+        now_ms=now_ms,
+        root=result.root,
+        auditor_root=result.auditor_root,
+        previous_auditor_tree_size=(
+            previous.tree_size if previous is not None and state.tree_size is not None else None
+        ),
+    )
+    new_state = ClientState(
+        result.full_subtrees,
+        tuple(FrontierEntry(x, result.timestamps[x], result.prefix_roots[x]) for x in frontier),
+        head.tree_head if not same else state.tree_head,
+        # OPS-038: the last verified AuditorTreeHead is retained.
+        auditor if auditor is not None else state.auditor_tree_head,
+    )
+    return result, new_state
 
 
 def response_ladder(target: int) -> tuple[int, ...]:
@@ -109,9 +239,6 @@ def answer_search(
     no encoding for a negative result (OPS-014). ``restart=False`` records the
     view update as katie does (OR13/kt ``KT-05``), for interop tests only.
     """
-    if config.mode is messages.DeploymentMode.thirdPartyAuditing:
-        msg = "answer_search does not build auditor tree heads yet (thirdPartyAuditing)"
-        raise UsageError(msg)
     n = log.size
     advertised = request.last
     if advertised is not None and not 1 <= advertised <= n:
@@ -123,7 +250,8 @@ def answer_search(
         msg = "the label has no version"
         raise ct.SearchRefusedError(msg, requirement="OPS-014", reason=ct.Refusal.NOT_FOUND)
     target = greatest if request.version is None else request.version
-    recorder = ct.Recorder(log, request.label, advertised)
+    head = response_full_tree_head(log, config, signing_key, advertised)
+    recorder = response_recorder(log, request.label, advertised, head)
     ct.update_view(recorder, advertised, restart=restart)
     rmw = config.reasonable_monitoring_window
     if request.version is None:
@@ -147,13 +275,6 @@ def answer_search(
             messages.BinaryLadderStep(
                 proof=log.vrf_proof(request.label, version), commitment=commitment
             )
-        )
-    if advertised == n:
-        head = messages.FullTreeHead(head_type=messages.FullTreeHeadType.same)
-    else:
-        head = messages.FullTreeHead(
-            head_type=messages.FullTreeHeadType.updated,
-            tree_head=sign_tree_head(config, signing_key, n, log.root()),
         )
     return messages.SearchResponse(
         full_tree_head=head,
@@ -264,9 +385,6 @@ def verify_search(
     ``state`` is left as it was if anything fails (OPS-010). ``update_view_reading``
     ``"kt05"`` reads the view update as katie builds it (interop only).
     """
-    if config.mode is messages.DeploymentMode.thirdPartyAuditing:
-        msg = "verify_search does not verify auditor tree heads yet (thirdPartyAuditing)"
-        raise UsageError(msg)
     # OPS-011: the request advertised the size of the state it is verified against.
     if request.last != state.tree_size:
         msg = f"the request advertised {request.last}, the state is of size {state.tree_size}"
@@ -307,32 +425,11 @@ def verify_search(
                 f"the ladder step of version {version} has a commitment, but the rightmost "
                 "log entry proves that version absent",
             )
-    same = response.full_tree_head.head_type is messages.FullTreeHeadType.same
-    retained_root = state.full_subtrees.root() if same and state.full_subtrees.size else None
-    result = consumer.finish(state.full_subtrees, expected_root=retained_root)
-    frontier = ibst.frontier(n)
-    missing = [x for x in frontier if x not in result.timestamps or x not in result.prefix_roots]
-    # COMBINED-011: the proof leaves every entry of the new frontier with a timestamp and root.
-    if missing:
-        raise _fail("COMBINED-011", f"frontier entries {missing} have no timestamp or prefix root")
     # OPS-012 (steps 5, 6): the FullTreeHead verifies over the recomputed root.
-    verify_full_tree_head(
-        config,
-        response.full_tree_head,
-        advertised_size=state.tree_size,
-        rightmost_timestamp=result.timestamps[n - 1],
-        now_ms=now_ms,
-        root=result.root,
-    )
+    result, new_state = conclude_response(state, config, consumer, response.full_tree_head, now_ms)
     timestamps = result.timestamps
     rightmost = dist.rightmost_distinguished(n, rmw, timestamps.__getitem__)
     monitoring = config.mode is messages.DeploymentMode.contactMonitoring
     must_monitor = monitoring and (rightmost is None or terminal > rightmost)
-    new_state = ClientState(
-        result.full_subtrees,
-        tuple(FrontierEntry(x, timestamps[x], result.prefix_roots[x]) for x in frontier),
-        response.full_tree_head.tree_head if not same else state.tree_head,
-        state.auditor_tree_head,
-    )
     # OPS-010: only now, with everything verified, is the new state returned.
     return SearchResult(target, value, terminal, rightmost, must_monitor), new_state

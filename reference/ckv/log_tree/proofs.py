@@ -10,8 +10,9 @@ way to the root is hashed once.
 
 from __future__ import annotations
 
+import bisect
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -20,6 +21,7 @@ from ckv.log_tree.hashing import (
     LEAF_PREFIX,
     PARENT_PREFIX,
     HashFn,
+    HashObject,
     digest_size,
     hash_object,
     sha256,
@@ -45,25 +47,43 @@ class BatchResult:
     root: bytes
     #: The heads the verifier retains from now on (LOG-011).
     full_subtrees: FullSubtrees
+    #: The root value of the tree of ``cut`` leaves, when a cut point was asked for
+    #: (LOG-015); None otherwise.
+    cut_root: bytes | None = None
 
 
 # Events of the verifier's walk: proven leaves, retained heads, and retained-head checks.
-_EV_LEAF, _EV_RETAINED, _EV_CHECK, _EV_END = 0, 1, 2, 3
+_EV_LEAF, _EV_RETAINED, _EV_CHECK, _EV_END, _EV_CUT = 0, 1, 2, 3, 4
 
 
-def _events(size: int, order: Sequence[int], retained_size: int) -> list[tuple[int, int, int, int]]:
+def _events(
+    size: int, order: Sequence[int], retained_size: int, cut: int | None = None
+) -> list[tuple[int, int, int, int]]:
     """``(position, event, ref, width)`` in leaf order; the gaps between them are elements.
 
     This is :func:`tiling` with the gaps left implicit, so that the verifier can cut
     them into pieces in its own loop; tests check that the two agree. ``order`` is
-    sorted and without repeats (the keys of a mapping, sorted).
+    sorted and without repeats (the keys of a mapping, sorted). A ``cut`` becomes an
+    event of its own: gaps are cut at it, and a retained head containing it is opened.
     """
     if (
         not 1 <= size <= MAX_TREE_SIZE
         or not 0 <= retained_size <= size
         or (order and (order[0] < 0 or order[-1] >= size))
+        or (cut is not None and not 1 <= cut <= size)
     ):
-        check_request(size, order, retained_size)  # raises, with the reason
+        check_request(size, order, retained_size, cut)  # raises, with the reason
+    events = _leaf_events(size, order, retained_size, cut or 0)
+    if cut is not None:
+        # Before every event at the cut position: the stack then holds [0, cut) exactly.
+        events.insert(bisect.bisect_left(events, cut, key=itemgetter(0)), (cut, _EV_CUT, 0, 0))
+    return events
+
+
+def _leaf_events(
+    size: int, order: Sequence[int], retained_size: int, cut: int
+) -> list[tuple[int, int, int, int]]:
+    """The events of :func:`_events` but the cut's own (``cut`` 0: none)."""
     if not retained_size:
         events = [(leaf, _EV_LEAF, 0, 1) for leaf in order]
         events.append((size, _EV_END, 0, 0))
@@ -78,7 +98,7 @@ def _events(size: int, order: Sequence[int], retained_size: int) -> list[tuple[i
         width = 1 << (bits.bit_length() - 1)
         bits ^= width
         end = start + width
-        if j == count or order[j] >= end:
+        if (j == count or order[j] >= end) and not start < cut < end:
             events.append((start, _EV_RETAINED, ref, width))
         else:
             while j < count and order[j] < end:
@@ -92,9 +112,11 @@ def _events(size: int, order: Sequence[int], retained_size: int) -> list[tuple[i
     return events
 
 
-def _check_count(size: int, order: Sequence[int], retained_size: int, total: int) -> None:
+def _check_count(
+    size: int, order: Sequence[int], retained_size: int, total: int, cut: int | None
+) -> None:
     """Raise if the proof's length is not the one the tiling calls for (an error path)."""
-    needed = sum(1 for p in tiling(size, order, retained_size) if p[0] is _ELEMENT)
+    needed = sum(1 for p in tiling(size, order, retained_size, cut) if p[0] is _ELEMENT)
     if needed != total:
         # LOG-008: the proof must hold exactly the elements the tiling calls for.
         raise VerificationError(
@@ -115,6 +137,7 @@ def verify_batch(
     *,
     expected_root: bytes | None = None,
     hash_fn: HashFn = sha256,
+    cut: int | None = None,
 ) -> BatchResult:
     """Verify a batch inclusion and consistency proof (KEYTRANS §12.1).
 
@@ -125,6 +148,10 @@ def verify_batch(
     over; when the caller already knows the root, it passes ``expected_root`` and a
     mismatch is a verification failure (LOG-009).
 
+    With ``cut`` (1 to ``size``; KEYTRANS §12.3, an ``AuditorTreeHead.tree_size``), the
+    proof must be one built with the same cut, and the result's ``cut_root`` is the
+    root value of the tree of ``cut`` leaves it gives (LOG-014, LOG-015).
+
     Raises :class:`VerificationError` when the proof does not prove what is asked,
     and :class:`UsageError` when the request itself names no tree (LOG-012).
     """
@@ -134,7 +161,7 @@ def verify_batch(
     nh = digest_size(hash_fn)
     order = sorted(leaves)
     # LOG-007: the verifier derives the proof's shape from the sizes and leaf indices alone.
-    events = _events(size, order, retained_size)
+    events = _events(size, order, retained_size, cut)
     total = len(elements)
     if total and set(map(len, elements)) - {nh}:
         bad = next(i for i, e in enumerate(elements) if len(e) != nh)
@@ -156,6 +183,7 @@ def verify_batch(
     remaining = iter(elements)
     take = remaining.__next__
     pos = 0
+    at_cut: list[bytes] = []
     try:
         for stop, event, ref, width in events:
             # The gap [pos, stop) is supplied by the proof, cut as _gap cuts it: first
@@ -205,6 +233,9 @@ def verify_batch(
                     raise UsageError(msg)
                 push((leaf if width == 1 else par) + value)
                 pos = stop + width
+            elif event == _EV_CUT:
+                # LOG-015: the stack now holds the full subtrees of [0, cut).
+                at_cut = contents.copy()
             elif event == _EV_CHECK:
                 if len(heads[ref]) != nh:
                     msg = f"retained head {ref} is {len(heads[ref])} bytes, not {nh}"
@@ -212,7 +243,7 @@ def verify_batch(
                 computed = contents[-1][1:]
                 # LOG-010: a retained head holding a proven leaf must equal its recomputation.
                 if not hmac.compare_digest(computed, heads[ref]):
-                    _check_count(size, order, retained_size, total)
+                    _check_count(size, order, retained_size, total, cut)
                     raise VerificationError(
                         f"the retained head of leaves [{stop - width}, {stop}) does not match "
                         "the value recomputed from the proof and the proven leaves",
@@ -227,17 +258,15 @@ def verify_batch(
     else:
         exact = next(remaining, None) is None
     if not exact:
-        _check_count(size, order, retained_size, total)
+        _check_count(size, order, retained_size, total, cut)
         # Not reached: a walk that did not consume exactly ``total`` elements needs another count.
         raise VerificationError(
             f"inclusion proof has {total} elements and the walk did not consume them exactly",
             requirement="LOG-008",
             code=ErrorCode.PROOF_INVALID,
         )
-    acc = contents[-1]
-    for content in reversed(contents[:-1]):
-        acc = par + new(content + acc).digest()
-    root = acc[1:]
+    root = _fold(contents, new)
+    cut_root = _fold(at_cut, new) if cut is not None else None
     # LOG-009: the computed root must be the root the caller holds, if it holds one.
     if expected_root is not None and not hmac.compare_digest(root, expected_root):
         raise VerificationError(
@@ -248,4 +277,13 @@ def verify_batch(
             expected=expected_root.hex(),
             computed=root.hex(),
         )
-    return BatchResult(root, FullSubtrees._trusted(size, tuple(map(_value_of, contents))))
+    return BatchResult(root, FullSubtrees._trusted(size, tuple(map(_value_of, contents))), cut_root)
+
+
+def _fold(contents: Sequence[bytes], new: Callable[[bytes], HashObject]) -> bytes:
+    """The root value over the hashContents of full subtrees, left to right."""
+    acc = contents[-1]
+    par = _PARENT
+    for content in reversed(contents[:-1]):
+        acc = par + new(content + acc).digest()
+    return acc[1:]

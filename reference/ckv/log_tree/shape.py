@@ -117,8 +117,10 @@ def _gap(a: int, b: int) -> Iterator[Piece]:
         a += width
 
 
-def check_request(size: int, leaves: Sequence[int], retained_size: int) -> None:
-    """Refuse a batch request that names no tree (LOG-012).
+def check_request(
+    size: int, leaves: Sequence[int], retained_size: int, cut: int | None = None
+) -> None:
+    """Refuse a batch request that names no tree (LOG-012), or a cut outside it (LOG-016).
 
     ``leaves`` must be sorted, without repeats.
     """
@@ -138,51 +140,76 @@ def check_request(size: int, leaves: Sequence[int], retained_size: int) -> None:
         bad = leaves[0] if leaves[0] < 0 else leaves[-1]
         msg = f"proven leaf {bad} is not in a tree of size {size}"
         raise UsageError(msg, requirement="LOG-012")
+    # LOG-016: a cut point is a tree size from 1 to the proof's tree size.
+    if cut is not None and not 1 <= cut <= size:
+        msg = f"cut point {cut} is not in [1, tree size {size}]"
+        raise UsageError(msg, requirement="LOG-016")
 
 
-def tiling(size: int, leaves: Sequence[int], retained_size: int = 0) -> Iterator[Piece]:
+def _cut_gap(a: int, b: int, cut: int) -> Iterator[Piece]:
+    """:func:`_gap`, but never across ``cut``: a gap holding it is cut there first (LOG-014)."""
+    if a < cut < b:
+        yield from _gap(a, cut)
+        yield from _gap(cut, b)
+    else:
+        yield from _gap(a, b)
+
+
+def tiling(
+    size: int, leaves: Sequence[int], retained_size: int = 0, cut: int | None = None
+) -> Iterator[Piece]:
     """The pieces of a batch proof, left to right (KEYTRANS §12.1; LOG-005, LOG-006).
 
     ``leaves`` are the proven leaf indices, sorted, without repeats; the verifier has
     retained the full subtrees of ``retained_size``. Every leaf of ``[0, size)`` lies in
     exactly one piece. A retained full subtree that holds a proven leaf is cut into
     pieces like the rest of the tree, and followed by a CHECK marker.
+
+    ``cut`` (KEYTRANS §12.3, an ``AuditorTreeHead.tree_size``) is a second tree size
+    whose root the proof must also give: no piece straddles it, and a retained full
+    subtree strictly containing it is opened as if it held a proven leaf (LOG-014).
     """
-    check_request(size, leaves, retained_size)
+    check_request(size, leaves, retained_size, cut)
+    # A cut at 0 would never fall strictly inside anything: "no cut".
+    c = cut or 0
     j = 0
     count = len(leaves)
     for ref, (start, width) in enumerate(full_subtrees(retained_size)):
         end = start + width
-        if j == count or leaves[j] >= end:
+        if (j == count or leaves[j] >= end) and not start < c < end:
             yield (_RETAINED, start, width, ref)
         else:
             pos = start
             while j < count and leaves[j] < end:
                 leaf = leaves[j]
                 if leaf > pos:
-                    yield from _gap(pos, leaf)
+                    yield from _cut_gap(pos, leaf, c)
                 yield (_LEAF_PIECE, leaf, 1, 0)
                 pos = leaf + 1
                 j += 1
-            yield from _gap(pos, end)
+            yield from _cut_gap(pos, end, c)
             yield (_CHECK, start, width, ref)
     pos = retained_size
     while j < count:
         leaf = leaves[j]
         if leaf > pos:
-            yield from _gap(pos, leaf)
+            yield from _cut_gap(pos, leaf, c)
         yield (_LEAF_PIECE, leaf, 1, 0)
         pos = leaf + 1
         j += 1
-    yield from _gap(pos, size)
+    yield from _cut_gap(pos, size, c)
 
 
-def batch_copath(size: int, leaves: Iterable[int], retained_size: int = 0) -> list[tuple[int, int]]:
+def batch_copath(
+    size: int, leaves: Iterable[int], retained_size: int = 0, cut: int | None = None
+) -> list[tuple[int, int]]:
     """``(start, width)`` of every balanced subtree whose head a batch proof carries, in order."""
     order = sorted(set(leaves))
-    return [(s, w) for kind, s, w, _ in tiling(size, order, retained_size) if kind is _ELEMENT]
+    return [(s, w) for kind, s, w, _ in tiling(size, order, retained_size, cut) if kind is _ELEMENT]
 
 
-def batch_copath_indices(size: int, leaves: Iterable[int], retained_size: int = 0) -> list[int]:
+def batch_copath_indices(
+    size: int, leaves: Iterable[int], retained_size: int = 0, cut: int | None = None
+) -> list[int]:
     """Flat indices of the nodes a batch proof carries, in order (as log-math.json lists them)."""
-    return [2 * s + w - 1 for s, w in batch_copath(size, leaves, retained_size)]
+    return [2 * s + w - 1 for s, w in batch_copath(size, leaves, retained_size, cut)]

@@ -253,20 +253,27 @@ class LogTree:
         return root
 
     def batch_proof(
-        self, leaves: Iterable[int], retained_size: int = 0, *, size: int | None = None
+        self,
+        leaves: Iterable[int],
+        retained_size: int = 0,
+        *,
+        size: int | None = None,
+        cut: int | None = None,
     ) -> messages.InclusionProof:
         """The batch proof for ``leaves`` against a verifier who retained ``retained_size``.
 
         ``size`` is the tree size the proof is for (default: the current size). The
         elements are the heads of the pieces of :func:`tiling` that the verifier cannot
-        compute, left to right (LOG-004, LOG-005, LOG-006).
+        compute, left to right (LOG-004, LOG-005, LOG-006). With ``cut`` (an
+        ``AuditorTreeHead.tree_size``), the proof also gives the root at ``cut`` leaves
+        (LOG-014).
         """
         n = self._size_arg(size)
         order = sorted(set(leaves))
         value = self._value
         elements = tuple(
             value(2 * s + w - 1)
-            for kind, s, w, _ in tiling(n, order, retained_size)
+            for kind, s, w, _ in tiling(n, order, retained_size, cut)
             if kind is _ELEMENT
         )
         if len(elements) > MAX_ELEMENTS:
