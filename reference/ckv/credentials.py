@@ -33,13 +33,12 @@ from ckv import binary_ladder as bl
 from ckv import combined_tree as ct
 from ckv import distinguished as dist
 from ckv import implicit_search_tree as ibst
-from ckv.cipher_suites import get_suite
 from ckv.client_state import ClientState, FrontierEntry
-from ckv.commitment import compute_commitment, verify_update
+from ckv.commitment import verify_update
 from ckv.distinguished_walk import RecentDistinguished
 from ckv.errors import CKVError, UsageError, VerificationError
 from ckv.prefix_tree import PrefixTree, evaluate_prefix_proof
-from ckv.search import SearchLogView, response_ladder
+from ckv.search import SearchLogView, response_ladder, verify_response_ladder
 from ckv.tree_head import sign_tree_head, verify_tree_head
 from ckv.wire import messages
 
@@ -145,41 +144,18 @@ def _check_ladder(config: messages.Configuration, credential: messages.Credentia
     target = credential.version
     # CRED-003 (step 2): the value's UpdateSuffix verifies where the mode signs updates.
     value = verify_update(config, credential.label, target, credential.value)
-    versions = response_ladder(target)
-    ladder = credential.binary_ladder
-    # CRED-004 (step 3): one step per version of the target's binary ladder ...
-    if len(ladder) != len(versions):
-        raise _fail(
-            "CRED-004",
-            f"the binary ladder for version {target} has {len(versions)} steps, the "
-            f"credential carries {len(ladder)}",
-            expected=len(versions),
-            computed=len(ladder),
-        )
-    suite = get_suite(config.ciphersuite)
-    outputs: dict[int, bytes] = {}
-    commitments: dict[int, bytes] = {}
-    for version, step in zip(versions, ladder, strict=True):
-        if version == target:
-            # CRED-004: ... and no commitment for the target version.
-            if step.commitment is not None:
-                raise _fail("CRED-004", f"the ladder step of target version {target} has one")
-        elif step.commitment is not None:
-            commitments[version] = step.commitment
-        # CRED-005 (step 4): every VRF proof verifies for its label-version pair.
-        outputs[version] = suite.vrf_verify(
-            config.vrf_public_key, credential.label, version, step.proof
-        )
-    # CRED-005: the target's commitment is computed from `opening` and `value`.
-    commitments[target] = compute_commitment(
-        config.ciphersuite,
-        messages.CommitmentValue(
-            opening=credential.opening,
-            label=credential.label,
-            version=target,
-            update=credential.value,
-        ),
-        mode=config.mode,
+    # CRED-004 (step 3): one step per version of the target's binary ladder, and no
+    # commitment for the target; CRED-005 (step 4): every VRF proof verifies, and the
+    # target's commitment is computed from `opening` and `value`.
+    outputs, commitments = verify_response_ladder(
+        config,
+        credential.label,
+        target,
+        credential.binary_ladder,
+        opening=credential.opening,
+        value=credential.value,
+        count_requirement="CRED-004",
+        target_requirement="CRED-004",
     )
     return _Checked(value, outputs, commitments)
 

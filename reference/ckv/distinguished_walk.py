@@ -32,6 +32,7 @@ from ckv.client_state import ClientState, FrontierEntry
 from ckv.errors import UsageError, VerificationError
 from ckv.fork_detection import RootComparison, compare_roots
 from ckv.log_tree.hashing import LEAF_PREFIX, PARENT_PREFIX
+from ckv.search import new_tree_size
 from ckv.tree_head import sign_tree_head, verify_full_tree_head
 from ckv.wire import messages
 
@@ -343,22 +344,6 @@ def answer_distinguished(
 # -- the user's side --------------------------------------------------------------------
 
 
-def _tree_size(state: ClientState, head: messages.FullTreeHead) -> int:
-    if head.head_type is messages.FullTreeHeadType.same:
-        if state.tree_size is None:
-            msg = "FullTreeHead is `same` but no previous tree size was advertised"
-            raise _fail("SUITE-019", msg)
-        return state.tree_size
-    if head.tree_head is None:
-        raise _fail("SUITE-022", "FullTreeHead `updated` carries no tree head")
-    size = head.tree_head.tree_size
-    # FORK-006: the new tree has at least one entry and no fewer than the retained one.
-    if size < 1 or size < (state.tree_size or 0) or size > ibst.MAX_TREE_SIZE:
-        msg = f"tree size {size} is not a size the user can move to from {state.tree_size}"
-        raise _fail("FORK-006", msg, expected=f">= {state.tree_size or 1}", computed=size)
-    return size
-
-
 def _entry_view(
     x: int,
     subtrees: log_tree.FullSubtrees,
@@ -403,7 +388,7 @@ def verify_distinguished(
         msg = f"stopping position {request.stop} is not a retained recent distinguished entry"
         raise UsageError(msg, requirement="FORK-009")
     head = response.full_tree_head
-    n = _tree_size(state, head)
+    n = new_tree_size(state, head, requirement="FORK-006")
     consumer = ct.Consumer(
         response.distinguished,
         n,

@@ -28,6 +28,7 @@ from ckv.errors import UsageError, VerificationError
 from ckv.search import (
     SearchLogView,
     conclude_response,
+    new_tree_size,
     response_full_tree_head,
     response_recorder,
 )
@@ -148,25 +149,6 @@ def full_tree_head_for(
     ``AuditorTreeHead`` (see :func:`ckv.search.response_full_tree_head`).
     """
     return response_full_tree_head(log, config, signing_key, last)
-
-
-def new_tree_size(state: ClientState, head: messages.FullTreeHead) -> int:
-    """The size of the tree a response moves the user to."""
-    if head.head_type is messages.FullTreeHeadType.same:
-        size = state.tree_size
-        # SUITE-019: `same` needs a previously advertised size.
-        if size is None:
-            msg = "FullTreeHead is `same` but no previous tree size was advertised"
-            raise _fail("SUITE-019", msg)
-        return size
-    if head.tree_head is None:
-        raise _fail("SUITE-022", "FullTreeHead `updated` carries no tree head")
-    size = head.tree_head.tree_size
-    # OPS-012: the new tree has at least one entry and at least as many as the old one.
-    if size < 1 or size < (state.tree_size or 0) or size > ibst.MAX_TREE_SIZE:
-        msg = f"tree size {size} is not a size the user can move to from {state.tree_size}"
-        raise _fail("OPS-012", msg, expected=f">= {state.tree_size or 1}", computed=size)
-    return size
 
 
 def conclude(

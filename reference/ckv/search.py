@@ -13,6 +13,7 @@ spec/kt/operations.md (requirement IDs ``OPS-nnn``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -308,8 +309,14 @@ def _fail(
     return VerificationError(message, requirement=requirement, expected=expected, computed=computed)
 
 
-def _tree_size(state: ClientState, response: messages.SearchResponse) -> int:
-    head = response.full_tree_head
+def new_tree_size(
+    state: ClientState, head: messages.FullTreeHead, *, requirement: str = "OPS-012"
+) -> int:
+    """The size of the tree a response's ``FullTreeHead`` moves the user to.
+
+    ``requirement`` names the check that a new size must not be below the retained
+    one (OPS-012 for the user operations, FORK-006 for walking distinguished heads).
+    """
     if head.head_type is messages.FullTreeHeadType.same:
         size = state.tree_size
         # SUITE-019 is checked again in verify_full_tree_head; without a size nothing runs.
@@ -320,26 +327,37 @@ def _tree_size(state: ClientState, response: messages.SearchResponse) -> int:
     if head.tree_head is None:
         raise _fail("SUITE-022", "FullTreeHead `updated` carries no tree head")
     size = head.tree_head.tree_size
-    # OPS-012: the new tree has at least one entry and at least as many as the old one.
+    # OPS-012 / FORK-006: the new tree has at least one entry and at least as many as
+    # the old one.
     if size < 1 or size < (state.tree_size or 0) or size > ibst.MAX_TREE_SIZE:
         msg = f"tree size {size} is not a size the user can move to from {state.tree_size}"
-        raise _fail("OPS-012", msg, expected=f">= {state.tree_size or 1}", computed=size)
+        raise _fail(requirement, msg, expected=f">= {state.tree_size or 1}", computed=size)
     return size
 
 
-def _check_ladder(
+def verify_response_ladder(
     config: messages.Configuration,
-    request: messages.SearchRequest,
-    response: messages.SearchResponse,
+    label: bytes,
     target: int,
+    ladder: Sequence[messages.BinaryLadderStep],
+    *,
+    opening: bytes,
+    value: messages.UpdateValue,
+    count_requirement: str = "OPS-003",
+    target_requirement: str = "OPS-004",
 ) -> tuple[dict[int, bytes], dict[int, bytes]]:
-    """§13.1 steps 2 and 3: the VRF outputs and commitments of the binary ladder."""
+    """The VRF outputs and commitments a search-style binary ladder gives (§13.1, §14).
+
+    Checks one step per version of the target's ladder (``count_requirement``), no
+    commitment on the target's step (``target_requirement``) and every VRF proof
+    (SUITE-008 to SUITE-011); the target's commitment is computed from ``opening``
+    and ``value``.
+    """
     versions = response_ladder(target)
-    ladder = response.binary_ladder
-    # OPS-003: one BinaryLadderStep per version of the target's binary ladder.
+    # OPS-003 / CRED-004: one BinaryLadderStep per version of the target's binary ladder.
     if len(ladder) != len(versions):
         raise _fail(
-            "OPS-003",
+            count_requirement,
             f"the binary ladder for version {target} has {len(versions)} steps, the response "
             f"carries {len(ladder)}",
             expected=len(versions),
@@ -350,22 +368,19 @@ def _check_ladder(
     commitments: dict[int, bytes] = {}
     for version, step in zip(versions, ladder, strict=True):
         if version == target:
-            # OPS-004: no commitment for the target version.
+            # OPS-004 / CRED-004: no commitment for the target version.
             if step.commitment is not None:
                 raise _fail(
-                    "OPS-004", f"the ladder step of target version {target} has a commitment"
+                    target_requirement,
+                    f"the ladder step of target version {target} has a commitment",
                 )
         elif step.commitment is not None:
             commitments[version] = step.commitment
-        # OPS-005: every VRF proof verifies for its label-version pair (SUITE-008..011).
-        outputs[version] = suite.vrf_verify(
-            config.vrf_public_key, request.label, version, step.proof
-        )
+        # OPS-005 / CRED-005: every VRF proof verifies for its label-version pair.
+        outputs[version] = suite.vrf_verify(config.vrf_public_key, label, version, step.proof)
     commitments[target] = compute_commitment(
         config.ciphersuite,
-        messages.CommitmentValue(
-            opening=response.opening, label=request.label, version=target, update=response.value
-        ),
+        messages.CommitmentValue(opening=opening, label=label, version=target, update=value),
         mode=config.mode,
     )
     return outputs, commitments
@@ -400,8 +415,15 @@ def verify_search(
         raise _fail("OPS-001", "no target version")
     # OPS-002 (step 1): the value is consumed only once its UpdateSuffix verifies (SUITE-016).
     value = verify_update(config, request.label, target, response.value)
-    outputs, commitments = _check_ladder(config, request, response, target)
-    n = _tree_size(state, response)
+    outputs, commitments = verify_response_ladder(
+        config,
+        request.label,
+        target,
+        response.binary_ladder,
+        opening=response.opening,
+        value=response.value,
+    )
+    n = new_tree_size(state, response.full_tree_head)
     consumer = ct.Consumer(
         response.search,
         n,
