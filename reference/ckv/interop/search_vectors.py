@@ -24,8 +24,9 @@ from ckv import log_tree, wire
 from ckv.cipher_suites import get_suite
 from ckv.client_state import ClientState
 from ckv.commitment import commit, compute_commitment, sign_update
-from ckv.errors import CKVError, VerificationError
+from ckv.errors import CKVError
 from ckv.interop import Case, CaseOutcome, FileMeta, handler
+from ckv.interop.monitor_vectors import TrustingConsumer
 from ckv.prefix_tree import PrefixTree
 from ckv.search import answer_search, response_ladder, verify_search
 from ckv.wire import messages
@@ -271,7 +272,7 @@ def _limited_advertised(
     n = response.full_tree_head.tree_head.tree_size
     results = {}
     for reading in ("kt05", "draft"):
-        consumer = _TrustingConsumer(
+        consumer = TrustingConsumer(
             response.search,
             n,
             vrf_outputs=outputs,
@@ -298,34 +299,6 @@ def _limited_advertised(
     if results["kt05"] != "consumed exactly":
         return CaseOutcome.failed(detail)
     return CaseOutcome.diverges("IOP-S01", detail)
-
-
-class _TrustingConsumer(ct.Consumer):
-    """A consumer for vectors without retained state: retained roots are taken as given."""
-
-    def __init__(
-        self,
-        proof: messages.CombinedTreeProof,
-        size: int,
-        *,
-        vrf_outputs: dict[int, bytes],
-        commitments: dict[int, bytes],
-        stamps: dict[int, int],
-        suite: messages.CipherSuite,
-    ) -> None:
-        super().__init__(proof, size, vrf_outputs=vrf_outputs, commitments=commitments, suite=suite)
-        for x, value in sorted(stamps.items()):
-            self.ledger.add(x, value)
-
-    def check_counts(self) -> None:
-        """Exact counts of timestamps, prefix proofs and prefix roots (no root)."""
-        if self._timestamps or self._proofs:
-            msg = f"{len(self._timestamps)} timestamps, {len(self._proofs)} proofs left over"
-            raise VerificationError(msg, requirement="COMBINED-003")
-        missing = [x for x in sorted(self.supplied) if x not in self.roots]
-        if len(missing) != len(self._proof.prefix_roots):
-            msg = f"{len(self._proof.prefix_roots)} prefix roots for {len(missing)} entries"
-            raise VerificationError(msg, requirement="COMBINED-005")
 
 
 @handler("search")
