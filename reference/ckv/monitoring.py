@@ -28,6 +28,7 @@ from ckv.errors import UsageError, VerificationError
 from ckv.search import (
     SearchLogView,
     conclude_response,
+    greatest_at,
     new_tree_size,
     response_full_tree_head,
     response_recorder,
@@ -102,29 +103,6 @@ class OwnerState:
 
 
 # -- shared by the operations -------------------------------------------------------------
-
-
-def greatest_at(log: ct.LogView, label: bytes, x: int) -> int | None:
-    """The greatest version of ``label`` in entry ``x``'s prefix tree (a ladder search)."""
-    tree = log.prefix_tree(x)
-    found: int | None = None
-    upper = bl.MAX_VERSION + 1
-    version = 0
-    while version <= bl.MAX_VERSION:
-        if tree.get(log.vrf_output(label, version)) is None:
-            upper = version
-            break
-        found = version
-        version = 2 * version + 1
-    if found is None:
-        return None
-    while found + 1 < upper:
-        mid = (found + upper) // 2
-        if tree.get(log.vrf_output(label, mid)) is None:
-            upper = mid
-        else:
-            found = mid
-    return found
 
 
 def first_entry_with(log: ct.LogView, label: bytes, version: int) -> int | None:

@@ -200,11 +200,11 @@ def response_ladder(target: int) -> tuple[int, ...]:
     return bl.base_binary_ladder(target)
 
 
-def _greatest(log: SearchLogView, label: bytes) -> int | None:
-    """The greatest version of ``label`` in the rightmost entry, by a binary ladder."""
-    tree = log.prefix_tree(log.size - 1)
+def greatest_at(log: ct.LogView, label: bytes, x: int) -> int | None:
+    """The greatest version of ``label`` in entry ``x``'s prefix tree (a ladder search)."""
+    tree = log.prefix_tree(x)
     found: int | None = None
-    upper: int | None = None
+    upper = bl.MAX_VERSION + 1
     version = 0
     while version <= bl.MAX_VERSION:
         if tree.get(log.vrf_output(label, version)) is None:
@@ -214,8 +214,6 @@ def _greatest(log: SearchLogView, label: bytes) -> int | None:
         version = 2 * version + 1
     if found is None:
         return None
-    if upper is None:
-        upper = bl.MAX_VERSION + 1
     while found + 1 < upper:
         mid = (found + upper) // 2
         if tree.get(log.vrf_output(label, mid)) is None:
@@ -245,7 +243,7 @@ def answer_search(
     if advertised is not None and not 1 <= advertised <= n:
         msg = f"advertised size {advertised} is not in [1, {n}]"
         raise UsageError(msg)
-    greatest = _greatest(log, request.label)
+    greatest = greatest_at(log, request.label, log.size - 1)
     # OPS-014: only a positive result is answered.
     if greatest is None:
         msg = "the label has no version"
