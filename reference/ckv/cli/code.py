@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ckv.errors import CKVError, UsageError
+from ckv.in_person import compare_locally
 from ckv.public_code import AccountKey, PublicCode, matches, parse
 from ckv.wire.codec import DEFAULT_SUITE
 from ckv.wire.constants import parse_suite
+from ckv.wire.messages import IpcAccountKey
 
 __all__ = ["main", "register", "register_public"]
 
@@ -22,6 +25,44 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     sub = code.add_subparsers(dest="code_command", metavar="ACTION", required=True)
     register_public(sub)
+    register_compare(sub)
+
+
+def register_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``ckv code compare``: run both sides of the in-person exchange locally."""
+    p = sub.add_parser(
+        "compare",
+        help="run both sides of the in-person code exchange locally and show both codes",
+        description="Run the commit-then-reveal exchange of spec/ckv/in-person-code.md between "
+        "two local parties and print each side's code. Keys not given are random.",
+    )
+    for side in ("a", "b"):
+        p.add_argument(f"--key-{side}", metavar="HEX", help=f"party {side}'s account key")
+        p.add_argument(f"--account-{side}", metavar="HEX", help=f"party {side}'s account id")
+    p.add_argument("--key-type", type=int, default=1, help="account key type (default: 1)")
+    p.add_argument("--suite", default=DEFAULT_SUITE.name, help="cipher suite")
+    p.set_defaults(handler=_compare)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    keys = []
+    for side, name in (("a", "Alice"), ("b", "Bob")):
+        key = getattr(args, f"key_{side}")
+        account = getattr(args, f"account_{side}")
+        keys.append(
+            IpcAccountKey(
+                key_type=args.key_type,
+                account_id=_hex(f"--account-{side}", account) if account else name.encode(),
+                key=_hex(f"--key-{side}", key) if key else os.urandom(32),
+            )
+        )
+    result = compare_locally(keys[0], keys[1], suite=parse_suite(args.suite))
+    for label, data in zip(("commit", "response", "reveal"), result.messages, strict=True):
+        print(f"{label:9} {len(data):4} bytes  {data.hex()[:48]}...")
+    print(f"initiator shows: {result.initiator_code}")
+    print(f"responder shows: {result.responder_code}")
+    print("the codes match" if result.match else "the codes DIFFER")
+    return 0 if result.match else 1
 
 
 def register_public(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

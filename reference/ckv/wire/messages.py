@@ -42,6 +42,16 @@ __all__ = [
     "FullTreeHeadType",
     "HashValue",
     "InclusionProof",
+    "IpcAbort",
+    "IpcAbortReason",
+    "IpcAccountKey",
+    "IpcCodeInput",
+    "IpcCommit",
+    "IpcCommitInput",
+    "IpcMessage",
+    "IpcMessageType",
+    "IpcResponse",
+    "IpcReveal",
     "LabelValue",
     "LogEntry",
     "ManagerUpdateRequest",
@@ -69,6 +79,26 @@ __all__ = [
 
 #: ``opaque HashValue[Hash.Nh];`` (spec/wire/tree-proofs.tls)
 HashValue: TypeAlias = bytes
+
+
+class IpcMessageType(enum.IntEnum):
+    """``enum IpcMessageType`` (spec/wire/ckv-in-person.tls); 1-byte values."""
+
+    reserved = 0
+    commit = 1
+    response = 2
+    reveal = 3
+    abort = 4
+
+
+class IpcAbortReason(enum.IntEnum):
+    """``enum IpcAbortReason`` (spec/wire/ckv-in-person.tls); 1-byte values."""
+
+    reserved = 0
+    user_cancelled = 1
+    codes_differ = 2
+    protocol_error = 3
+    rate_limited = 4
 
 
 class CredentialType(enum.IntEnum):
@@ -130,6 +160,84 @@ class ForkEvidence:
     common_size: int
     first: ForkView
     second: ForkView
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IpcAccountKey:
+    """``struct IpcAccountKey`` (spec/wire/ckv-in-person.tls)."""
+
+    key_type: int
+    account_id: bytes
+    key: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IpcCommit:
+    """``struct IpcCommit`` (spec/wire/ckv-in-person.tls)."""
+
+    account_key: IpcAccountKey
+    commitment: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IpcResponse:
+    """``struct IpcResponse`` (spec/wire/ckv-in-person.tls)."""
+
+    account_key: IpcAccountKey
+    random: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IpcReveal:
+    """``struct IpcReveal`` (spec/wire/ckv-in-person.tls)."""
+
+    random: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IpcAbort:
+    """``struct IpcAbort`` (spec/wire/ckv-in-person.tls)."""
+
+    reason: IpcAbortReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IpcMessage:
+    """``struct IpcMessage`` (spec/wire/ckv-in-person.tls)."""
+
+    version: int
+    ciphersuite: CipherSuite
+    session_id: bytes
+    message_type: IpcMessageType
+    commit: IpcCommit | None = None
+    response: IpcResponse | None = None
+    reveal: IpcReveal | None = None
+    abort: IpcAbort | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IpcCommitInput:
+    """``struct IpcCommitInput`` (spec/wire/ckv-in-person.tls)."""
+
+    version: int
+    ciphersuite: CipherSuite
+    session_id: bytes
+    account_key: IpcAccountKey
+    random: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IpcCodeInput:
+    """``struct IpcCodeInput`` (spec/wire/ckv-in-person.tls)."""
+
+    version: int
+    ciphersuite: CipherSuite
+    session_id: bytes
+    initiator_key: IpcAccountKey
+    responder_key: IpcAccountKey
+    commitment: bytes
+    initiator_random: bytes
+    responder_random: bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -488,6 +596,14 @@ class DistinguishedResponse:
 STRUCTS: dict[str, type] = {
     "ForkView": ForkView,
     "ForkEvidence": ForkEvidence,
+    "IpcAccountKey": IpcAccountKey,
+    "IpcCommit": IpcCommit,
+    "IpcResponse": IpcResponse,
+    "IpcReveal": IpcReveal,
+    "IpcAbort": IpcAbort,
+    "IpcMessage": IpcMessage,
+    "IpcCommitInput": IpcCommitInput,
+    "IpcCodeInput": IpcCodeInput,
     "Credential": Credential,
     "CredentialUpdate": CredentialUpdate,
     "TreeHead": TreeHead,
@@ -528,6 +644,8 @@ STRUCTS: dict[str, type] = {
     "DistinguishedResponse": DistinguishedResponse,
 }
 ENUMS: dict[str, type[enum.IntEnum]] = {
+    "IpcMessageType": IpcMessageType,
+    "IpcAbortReason": IpcAbortReason,
     "CredentialType": CredentialType,
     "CipherSuite": CipherSuite,
     "DeploymentMode": DeploymentMode,
