@@ -150,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
 
     _step("Not built yet")
     for item, issue in [
-        ("accounts, enrollment, alerts and verification codes", "the CKV layer"),
+        ("accounts, enrollment, self-monitoring and alerts", "the CKV layer"),
         ("conformance vectors (`ckv vectors generate`)", "the conformance suite"),
         ("validating the reference through the conformance harness", "the conformance suite"),
     ]:
