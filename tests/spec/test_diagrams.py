@@ -8,12 +8,16 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+#: The `sphinx` fixture of tests/spec/conftest.py: (src, out, *options) -> process.
+Sphinx = Callable[..., subprocess.CompletedProcess[str]]
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "docs" / "_ext"))
@@ -34,29 +38,6 @@ note over Log, Client: both sides agree
 == later ==
 Auditor -> Log: AuditorTreeHead(timestamp, tree_size, signature)
 """
-
-
-def sphinx(src: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-W",
-            "--keep-going",
-            "-q",
-            "-b",
-            "html",
-            "-c",
-            str(REPO / "docs"),
-            *extra,
-            str(src),
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 # --- the language -------------------------------------------------------------------
@@ -361,7 +342,7 @@ def _project(tmp_path: Path, body: str) -> Path:
     return src
 
 
-def test_a_bad_diagram_fails_the_build(tmp_path: Path) -> None:
+def test_a_bad_diagram_fails_the_build(tmp_path: Path, sphinx: Sphinx) -> None:
     body = "Text.\n\n```{sequence}\n:caption: Broken\n\nA -> B: fine\nA => B: broken\n```"
     proc = sphinx(_project(tmp_path, body), tmp_path / "out", "-D", "ckv_check_listings=0")
     assert proc.returncode != 0
@@ -371,7 +352,7 @@ def test_a_bad_diagram_fails_the_build(tmp_path: Path) -> None:
     )
 
 
-def test_a_good_diagram_is_a_numbered_figure(tmp_path: Path) -> None:
+def test_a_good_diagram_is_a_numbered_figure(tmp_path: Path, sphinx: Sphinx) -> None:
     body = (
         "See {numref}`fig-x`.\n\n"
         "```{sequence}\n:caption: The `SearchRequest` flow\n:name: fig-x\n\n"
@@ -392,15 +373,11 @@ def test_a_good_diagram_is_a_numbered_figure(tmp_path: Path) -> None:
     assert "<script" not in html.split('class="ckv-seq"')[1].split("</svg>")[0]
 
 
-@pytest.fixture(scope="module")
-def spec_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("spec")
-    proc = sphinx(REPO / "spec", out)
-    return out, proc.stderr
-
-
-def test_the_flows_page_builds_cleanly(spec_build: tuple[Path, str]) -> None:
-    out, stderr = spec_build
+def test_the_flows_page_builds_cleanly(
+    spec_build: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    out, proc = spec_build
+    stderr = proc.stderr
     # Whether the whole spec builds is test_spec_build's business; this page and the
     # directive must not warn.
     assert "flows.md" not in stderr

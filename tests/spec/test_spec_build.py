@@ -4,41 +4,20 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+#: The `sphinx` fixture of tests/spec/conftest.py: (src, out, *options) -> process.
+Sphinx = Callable[..., subprocess.CompletedProcess[str]]
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-def sphinx(src: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-W",
-            "--keep-going",
-            "-q",
-            "-b",
-            "html",
-            "-c",
-            str(REPO / "docs"),
-            *extra,
-            str(src),
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("spec")
-    proc = sphinx(REPO / "spec", out)
+def built(spec_build: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
+    out, proc = spec_build
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -93,19 +72,21 @@ def _project(tmp_path: Path, body: str) -> Path:
         ("```{tls-struct} NoSuchStruct\n```", "not defined in spec/wire"),
     ],
 )
-def test_spec_checks_fail_the_build(tmp_path: Path, body: str, message: str) -> None:
+def test_spec_checks_fail_the_build(
+    tmp_path: Path, body: str, message: str, sphinx: Sphinx
+) -> None:
     proc = sphinx(_project(tmp_path, body), tmp_path / "out", "-D", "ckv_check_listings=0")
     assert proc.returncode != 0
     assert message in proc.stderr
 
 
-def test_a_declaration_missing_from_every_listing_fails(tmp_path: Path) -> None:
+def test_a_declaration_missing_from_every_listing_fails(tmp_path: Path, sphinx: Sphinx) -> None:
     proc = sphinx(_project(tmp_path, "```{tls-struct} TreeHead\n```"), tmp_path / "out")
     assert proc.returncode != 0
     assert "SearchResponse (spec/wire/user-operations.tls) is not listed anywhere" in proc.stderr
 
 
-def test_may_needs_no_id(tmp_path: Path) -> None:
+def test_may_needs_no_id(tmp_path: Path, sphinx: Sphinx) -> None:
     proc = sphinx(
         _project(tmp_path, "A client MAY cache this. {req}`X-001` It MUST check it."),
         tmp_path / "out",
