@@ -296,8 +296,8 @@ class SearchResult:
     terminal: int
     #: The rightmost distinguished entry of the new tree (None if there is none).
     rightmost_distinguished: int | None
-    #: Contact Monitoring mode and the terminal entry is right of the rightmost
-    #: distinguished entry: the user MUST monitor the label-version pair (OPS-013).
+    #: The terminal entry is right of the rightmost distinguished entry: the user
+    #: MUST monitor the label-version pair (OPS-013), in every deployment mode (KT-006).
     must_monitor: bool
 
 
@@ -449,7 +449,9 @@ def verify_search(
     result, new_state = conclude_response(state, config, consumer, response.full_tree_head, now_ms)
     timestamps = result.timestamps
     rightmost = dist.rightmost_distinguished(n, rmw, timestamps.__getitem__)
-    monitoring = config.mode is messages.DeploymentMode.contactMonitoring
-    must_monitor = monitoring and (rightmost is None or terminal > rightmost)
+    # OPS-013, KT-006: a pair whose terminal entry is right of the rightmost
+    # distinguished entry is monitored, whatever the deployment mode (CKV keeps the
+    # contact-monitoring duty even with a third party, in case the two collude).
+    must_monitor = rightmost is None or terminal > rightmost
     # OPS-010: only now, with everything verified, is the new state returned.
     return SearchResult(target, value, terminal, rightmost, must_monitor), new_state
