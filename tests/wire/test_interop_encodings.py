@@ -8,20 +8,8 @@ from pathlib import Path
 import pytest
 
 from ckv import wire
+from ckv.interop.wire_vectors import REQUEST_KINDS
 from ckv.wire import messages
-
-REQUEST_KINDS = {
-    "search-request": "SearchRequest",
-    "binary-ladder-step": "BinaryLadderStep",
-    "monitor-map-entry": "MonitorMapEntry",
-    "contact-monitor-request": "ContactMonitorRequest",
-    "owner-init-request": "OwnerInitRequest",
-    "owner-monitor-request": "OwnerMonitorRequest",
-    "label-value": "LabelValue",
-    "update-info": "UpdateInfo",
-    "update-request": "UpdateRequest",
-    "update-tbs": "UpdateTBS",
-}
 
 TREE_HEAD_FIELDS = {
     "configuration": "Configuration",

@@ -31,7 +31,13 @@ from ckv.monitoring import (
 )
 from ckv.wire import messages
 
-__all__ = ["TrustingConsumer", "config_of", "known_keys", "run_monitor_case"]
+__all__ = [
+    "TrustingConsumer",
+    "config_of",
+    "known_keys",
+    "limited_check_detail",
+    "run_monitor_case",
+]
 
 
 def config_of(meta: FileMeta, inp: Any) -> messages.Configuration:
@@ -59,6 +65,15 @@ def known_keys(rows: Any) -> tuple[dict[int, bytes], dict[int, bytes]]:
         if row.get("commitment") is not None:
             commitments[version] = bytes.fromhex(row["commitment"])
     return outputs, commitments
+
+
+def limited_check_detail(results: Mapping[str, str], last: object) -> str:
+    """The outcome text of an advertised-size case, which can only be checked in part."""
+    return (
+        f"LIMITED CHECK, not a pass: katie's reading (KT-05) {results['kt05']}; draft reading "
+        f"{results['draft']}; log tree root and tree head signature NOT verified because the "
+        f"vector does not carry the retained state of the size-{last} tree"
+    )
 
 
 class TrustingConsumer(ct.Consumer):
@@ -145,11 +160,7 @@ def _limited_contact(
             results[reading] = "consumed exactly"
         except CKVError as exc:
             results[reading] = f"rejected: {exc}"
-    detail = (
-        f"LIMITED CHECK, not a pass: katie's reading (KT-05) {results['kt05']}; draft reading "
-        f"{results['draft']}; log tree root and tree head signature NOT verified because the "
-        f"vector does not carry the retained state of the size-{last} tree"
-    )
+    detail = limited_check_detail(results, last)
     if results["kt05"] != "consumed exactly":
         return CaseOutcome.failed(detail)
     # IOP-S01 where the two readings of §4.2 differ; IOP-O03 (no retained state) otherwise.

@@ -26,7 +26,7 @@ from ckv.client_state import ClientState
 from ckv.commitment import commit, compute_commitment, sign_update
 from ckv.errors import CKVError
 from ckv.interop import Case, CaseOutcome, FileMeta, handler
-from ckv.interop.monitor_vectors import TrustingConsumer
+from ckv.interop.monitor_vectors import TrustingConsumer, limited_check_detail
 from ckv.prefix_tree import PrefixTree
 from ckv.search import answer_search, response_ladder, verify_search
 from ckv.wire import messages
@@ -291,11 +291,7 @@ def _limited_advertised(
             results[reading] = "consumed exactly"
         except CKVError as exc:
             results[reading] = f"rejected: {exc}"
-    detail = (
-        f"LIMITED CHECK, not a pass: katie's reading (KT-05) {results['kt05']}; draft reading "
-        f"{results['draft']}; log tree root and tree head signature NOT verified because the "
-        f"vector does not carry the retained state of the size-{last} tree"
-    )
+    detail = limited_check_detail(results, last)
     if results["kt05"] != "consumed exactly":
         return CaseOutcome.failed(detail)
     return CaseOutcome.diverges("IOP-S01", detail)
