@@ -37,10 +37,10 @@ from ckv import wire
 from ckv.cipher_suites import get_suite
 from ckv.errors import CKVError, ErrorCode, UsageError, VerificationError
 from ckv.wire.messages import (
+    AccountPublicKey,
     CipherSuite,
     IpcAbort,
     IpcAbortReason,
-    IpcAccountKey,
     IpcCodeInput,
     IpcCommit,
     IpcCommitInput,
@@ -251,7 +251,7 @@ class AttemptLimiter:
 #:
 #:     lambda k, suite: str(PublicCode.for_key(
 #:         AccountKey(key=k.key, key_type=k.key_type, account_id=k.account_id, suite=suite)))
-PublicCodeHook = Callable[[IpcAccountKey, CipherSuite], str]
+PublicCodeHook = Callable[[AccountPublicKey, CipherSuite], str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,7 +260,7 @@ class ContactCard:
 
     name: str
     #: The contact's account key, stored by "Mark as Verified".
-    verified_account_key: IpcAccountKey | None = None
+    verified_account_key: AccountPublicKey | None = None
     #: The contact's public verification code (from :data:`PublicCodeHook`), if computed.
     verification_code: str | None = None
 
@@ -287,12 +287,12 @@ class Party:
         self,
         role: Role,
         *,
-        own_key: IpcAccountKey,
+        own_key: AccountPublicKey,
         limiter: AttemptLimiter,
         clock: Callable[[], int],
         suite: CipherSuite = wire.DEFAULT_SUITE,
         rng: Callable[[int], bytes] = os.urandom,
-        expected_peer_key: IpcAccountKey | None = None,
+        expected_peer_key: AccountPublicKey | None = None,
     ) -> None:
         self.role = role
         self.suite = suite
@@ -303,7 +303,7 @@ class Party:
         self._rng = rng
         self.state = State.IDLE
         self.session_id: bytes | None = None
-        self.peer_key: IpcAccountKey | None = None
+        self.peer_key: AccountPublicKey | None = None
         self._random: bytes | None = None
         self._commitment: bytes | None = None
         self._peer_random: bytes | None = None
@@ -441,7 +441,7 @@ class Party:
         self._on_reveal(message.reveal)
         return None
 
-    def _check_peer_key(self, key: IpcAccountKey) -> None:
+    def _check_peer_key(self, key: AccountPublicKey) -> None:
         # IPC-009: the peer's key differs from ours (no reflection) and, when the
         # directory gave one, equals the key we expect for the contact.
         if key == self.own_key:
@@ -567,8 +567,8 @@ class LocalComparison:
 
 
 def compare_locally(
-    initiator_key: IpcAccountKey,
-    responder_key: IpcAccountKey,
+    initiator_key: AccountPublicKey,
+    responder_key: AccountPublicKey,
     *,
     suite: CipherSuite = wire.DEFAULT_SUITE,
     rng: Callable[[int], bytes] = os.urandom,

@@ -33,9 +33,10 @@ from ckv.in_person import (
 )
 from ckv.wire import strategies
 from ckv.wire.messages import (
+    AccountKeyType,
+    AccountPublicKey,
     CipherSuite,
     IpcAbortReason,
-    IpcAccountKey,
     IpcCodeInput,
     IpcCommit,
     IpcCommitInput,
@@ -46,9 +47,11 @@ from ckv.wire.messages import (
 )
 
 SUITE = wire.DEFAULT_SUITE
-ALICE = IpcAccountKey(key_type=1, account_id=b"alice", key=bytes(range(32)))
-BOB = IpcAccountKey(key_type=1, account_id=b"bob", key=bytes(range(100, 132)))
-MALLORY = IpcAccountKey(key_type=1, account_id=b"bob", key=b"\xee" * 32)
+ALICE = AccountPublicKey(key_type=AccountKeyType.ed25519, account_id=b"alice", key=bytes(range(32)))
+BOB = AccountPublicKey(
+    key_type=AccountKeyType.ed25519, account_id=b"bob", key=bytes(range(100, 132))
+)
+MALLORY = AccountPublicKey(key_type=AccountKeyType.ed25519, account_id=b"bob", key=b"\xee" * 32)
 
 
 def seeded(seed: int) -> Callable[[int], bytes]:
@@ -115,15 +118,15 @@ def rejects(requirement: str, fn: Callable[[], object]) -> CKVError:
 @given(
     a_key=st.binary(min_size=1, max_size=64),
     b_key=st.binary(min_size=1, max_size=64),
-    key_type=st.integers(1, 2**16 - 1),
+    key_type=st.sampled_from(list(AccountKeyType)[1:]),
     seed=st.integers(0, 2**32),
     suite=st.sampled_from(sorted(CipherSuite)[1:]),
 )
 def test_honest_runs_agree(
-    a_key: bytes, b_key: bytes, key_type: int, seed: int, suite: CipherSuite
+    a_key: bytes, b_key: bytes, key_type: AccountKeyType, seed: int, suite: CipherSuite
 ) -> None:
-    a = IpcAccountKey(key_type=key_type, account_id=b"a", key=a_key)
-    b = IpcAccountKey(key_type=key_type, account_id=b"b", key=b_key)
+    a = AccountPublicKey(key_type=key_type, account_id=b"a", key=a_key)
+    b = AccountPublicKey(key_type=key_type, account_id=b"b", key=b_key)
     result = compare_locally(a, b, suite=suite, rng=seeded(seed))
     assert result.match
     digits = result.initiator_code.replace(" ", "")
@@ -285,7 +288,10 @@ def test_every_code_input_field_matters() -> None:
     for field, value in changed.items():
         other = replace(base, **{field: value})  # type: ignore[arg-type]
         assert code_value(other, SUITE) != code_value(base, SUITE), field
-    for key in (replace(ALICE, key_type=2), replace(ALICE, account_id=b"alicf")):
+    for key in (
+        replace(ALICE, key_type=AccountKeyType.ecdsa_p256_sha256),
+        replace(ALICE, account_id=b"alicf"),
+    ):
         assert code_value(replace(base, initiator_key=key), SUITE) != code_value(base, SUITE)
 
 

@@ -11,7 +11,7 @@ from ckv.in_person import compare_locally
 from ckv.public_code import AccountKey, PublicCode, matches, parse
 from ckv.wire.codec import DEFAULT_SUITE
 from ckv.wire.constants import parse_suite
-from ckv.wire.messages import IpcAccountKey
+from ckv.wire.messages import AccountKeyType, AccountPublicKey
 
 __all__ = ["main", "register", "register_public"]
 
@@ -45,13 +45,18 @@ def register_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _compare(args: argparse.Namespace) -> int:
+    try:
+        key_type = AccountKeyType(args.key_type)
+    except ValueError:
+        msg = f"--key-type {args.key_type} is not a registered account key type"
+        raise UsageError(msg) from None
     keys = []
     for side, name in (("a", "Alice"), ("b", "Bob")):
         key = getattr(args, f"key_{side}")
         account = getattr(args, f"account_{side}")
         keys.append(
-            IpcAccountKey(
-                key_type=args.key_type,
+            AccountPublicKey(
+                key_type=key_type,
                 account_id=_hex(f"--account-{side}", account) if account else name.encode(),
                 key=_hex(f"--key-{side}", key) if key else os.urandom(32),
             )

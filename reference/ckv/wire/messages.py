@@ -19,6 +19,11 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 __all__ = [
+    "AccountKeyType",
+    "AccountPublicKey",
+    "AccountState",
+    "Alert",
+    "AlertCode",
     "AuditorTreeHead",
     "AuditorTreeHeadTBS",
     "AuditorUpdate",
@@ -33,18 +38,27 @@ __all__ = [
     "CredentialType",
     "CredentialUpdate",
     "DeploymentMode",
+    "DeviceCapability",
+    "DeviceRecord",
+    "DeviceRecordTBS",
+    "DirectoryLabel",
     "DistinguishedHead",
     "DistinguishedRequest",
     "DistinguishedResponse",
+    "Evidence",
+    "EvidenceType",
+    "ExchangeEvidence",
     "ForkEvidence",
     "ForkView",
     "FullTreeHead",
     "FullTreeHeadType",
+    "Handle",
+    "HandleBinding",
+    "HandleType",
     "HashValue",
     "InclusionProof",
     "IpcAbort",
     "IpcAbortReason",
-    "IpcAccountKey",
     "IpcCodeInput",
     "IpcCommit",
     "IpcCommitInput",
@@ -52,10 +66,19 @@ __all__ = [
     "IpcMessageType",
     "IpcResponse",
     "IpcReveal",
+    "JournalDevice",
+    "JournalEntry",
+    "KeyRotation",
+    "KeyRotationTBS",
+    "LabelKind",
     "LabelValue",
     "LogEntry",
+    "LookupEvidence",
     "ManagerUpdateRequest",
+    "MessagingKey",
+    "MessagingKeyType",
     "MonitorMapEntry",
+    "OptIn",
     "OwnerInitRequest",
     "OwnerInitResponse",
     "OwnerMonitorRequest",
@@ -66,6 +89,10 @@ __all__ = [
     "PrefixSearchResultType",
     "SearchRequest",
     "SearchResponse",
+    "SignedAccountState",
+    "SignedDeviceRecord",
+    "SignedHandleBinding",
+    "SyncRecord",
     "TreeHead",
     "TreeHeadTBS",
     "UpdateInfo",
@@ -79,6 +106,85 @@ __all__ = [
 
 #: ``opaque HashValue[Hash.Nh];`` (spec/wire/tree-proofs.tls)
 HashValue: TypeAlias = bytes
+
+
+class AccountKeyType(enum.IntEnum):
+    """``enum AccountKeyType`` (spec/wire/ckv-account.tls); 2-byte values."""
+
+    reserved = 0
+    ed25519 = 1
+    ecdsa_p256_sha256 = 2
+
+
+class HandleType(enum.IntEnum):
+    """``enum HandleType`` (spec/wire/ckv-account.tls); 1-byte values."""
+
+    reserved = 0
+    phone = 1
+    email = 2
+
+
+class LabelKind(enum.IntEnum):
+    """``enum LabelKind`` (spec/wire/ckv-account.tls); 1-byte values."""
+
+    reserved = 0
+    account = 1
+    handle = 2
+
+
+class DeviceCapability(enum.IntEnum):
+    """``enum DeviceCapability`` (spec/wire/ckv-account.tls); 2-byte values."""
+
+    reserved = 0
+    ckv = 1
+    in_person_code = 2
+    public_code = 3
+
+
+class MessagingKeyType(enum.IntEnum):
+    """``enum MessagingKeyType`` (spec/wire/ckv-account.tls); 2-byte values."""
+
+    reserved = 0
+    x25519 = 1
+    ed25519 = 2
+    p256 = 3
+    ml_kem_768 = 4
+
+
+class OptIn(enum.IntEnum):
+    """``enum OptIn`` (spec/wire/ckv-account.tls); 1-byte values."""
+
+    off = 0
+    on = 1
+
+
+class AlertCode(enum.IntEnum):
+    """``enum AlertCode`` (spec/wire/ckv-alerts.tls); 2-byte values."""
+
+    reserved = 0
+    contact_ckv_off = 1
+    unrecognized_device = 2
+    account_key_replaced = 3
+    directory_unreachable = 4
+    directory_stale = 5
+    proof_invalid = 6
+    signature_invalid = 7
+    fork_detected = 8
+    rollback = 9
+    owner_unrecognized_device = 10
+    owner_state_mismatch = 11
+    handle_mismatch = 12
+
+
+class EvidenceType(enum.IntEnum):
+    """``enum EvidenceType`` (spec/wire/ckv-alerts.tls); 1-byte values."""
+
+    reserved = 0
+    lookup = 1
+    fork = 2
+    exchange = 3
+    transport = 4
+    verified_code = 5
 
 
 class IpcMessageType(enum.IntEnum):
@@ -144,6 +250,193 @@ class PrefixSearchResultType(enum.IntEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AccountPublicKey:
+    """``struct AccountPublicKey`` (spec/wire/ckv-account.tls)."""
+
+    key_type: AccountKeyType
+    account_id: bytes
+    key: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Handle:
+    """``struct Handle`` (spec/wire/ckv-account.tls)."""
+
+    handle_type: HandleType
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DirectoryLabel:
+    """``struct DirectoryLabel`` (spec/wire/ckv-account.tls)."""
+
+    kind: LabelKind
+    account_id: bytes | None = None
+    handle: Handle | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessagingKey:
+    """``struct MessagingKey`` (spec/wire/ckv-account.tls)."""
+
+    key_type: MessagingKeyType
+    key: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceRecord:
+    """``struct DeviceRecord`` (spec/wire/ckv-account.tls)."""
+
+    device_id: bytes
+    protocol_version: int
+    software_version: int
+    capabilities: tuple[DeviceCapability, ...]
+    messaging_keys: tuple[MessagingKey, ...]
+    enrolled_at: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceRecordTBS:
+    """``struct DeviceRecordTBS`` (spec/wire/ckv-account.tls)."""
+
+    account_key: AccountPublicKey
+    record: DeviceRecord
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedDeviceRecord:
+    """``struct SignedDeviceRecord`` (spec/wire/ckv-account.tls)."""
+
+    record: DeviceRecord
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyRotation:
+    """``struct KeyRotation`` (spec/wire/ckv-account.tls)."""
+
+    previous_key: AccountPublicKey
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyRotationTBS:
+    """``struct KeyRotationTBS`` (spec/wire/ckv-account.tls)."""
+
+    previous_key: AccountPublicKey
+    new_key: AccountPublicKey
+    epoch: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountState:
+    """``struct AccountState`` (spec/wire/ckv-account.tls)."""
+
+    account_key: AccountPublicKey
+    epoch: int
+    updated_at: int
+    ckv: OptIn
+    devices: tuple[SignedDeviceRecord, ...]
+    handles: tuple[Handle, ...]
+    rotation: KeyRotation | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedAccountState:
+    """``struct SignedAccountState`` (spec/wire/ckv-account.tls)."""
+
+    state: AccountState
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandleBinding:
+    """``struct HandleBinding`` (spec/wire/ckv-account.tls)."""
+
+    handle: Handle
+    account_id: bytes
+    epoch: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedHandleBinding:
+    """``struct SignedHandleBinding`` (spec/wire/ckv-account.tls)."""
+
+    binding: HandleBinding
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JournalEntry:
+    """``struct JournalEntry`` (spec/wire/ckv-account.tls)."""
+
+    label: bytes
+    epoch: int
+    value_hash: bytes
+    device_id: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JournalDevice:
+    """``struct JournalDevice`` (spec/wire/ckv-account.tls)."""
+
+    device_id: bytes
+    name: bytes
+    holds_account_key: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncRecord:
+    """``struct SyncRecord`` (spec/wire/ckv-account.tls)."""
+
+    account_key: AccountPublicKey
+    account_private_key: bytes
+    devices: tuple[JournalDevice, ...]
+    entries: tuple[JournalEntry, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LookupEvidence:
+    """``struct LookupEvidence`` (spec/wire/ckv-alerts.tls)."""
+
+    request: bytes
+    response: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExchangeEvidence:
+    """``struct ExchangeEvidence`` (spec/wire/ckv-alerts.tls)."""
+
+    request: bytes
+    response: bytes
+    requirement: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """``struct Evidence`` (spec/wire/ckv-alerts.tls)."""
+
+    evidence_type: EvidenceType
+    lookup: LookupEvidence | None = None
+    fork: ForkEvidence | None = None
+    exchange: ExchangeEvidence | None = None
+    message: bytes | None = None
+    code: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert:
+    """``struct Alert`` (spec/wire/ckv-alerts.tls)."""
+
+    code: AlertCode
+    subject: bytes
+    device_id: bytes
+    observed_at: int
+    directory: Configuration
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ForkView:
     """``struct ForkView`` (spec/wire/ckv-evidence.tls)."""
 
@@ -163,19 +456,10 @@ class ForkEvidence:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class IpcAccountKey:
-    """``struct IpcAccountKey`` (spec/wire/ckv-in-person.tls)."""
-
-    key_type: int
-    account_id: bytes
-    key: bytes
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class IpcCommit:
     """``struct IpcCommit`` (spec/wire/ckv-in-person.tls)."""
 
-    account_key: IpcAccountKey
+    account_key: AccountPublicKey
     commitment: bytes
 
 
@@ -183,7 +467,7 @@ class IpcCommit:
 class IpcResponse:
     """``struct IpcResponse`` (spec/wire/ckv-in-person.tls)."""
 
-    account_key: IpcAccountKey
+    account_key: AccountPublicKey
     random: bytes
 
 
@@ -222,7 +506,7 @@ class IpcCommitInput:
     version: int
     ciphersuite: CipherSuite
     session_id: bytes
-    account_key: IpcAccountKey
+    account_key: AccountPublicKey
     random: bytes
 
 
@@ -233,8 +517,8 @@ class IpcCodeInput:
     version: int
     ciphersuite: CipherSuite
     session_id: bytes
-    initiator_key: IpcAccountKey
-    responder_key: IpcAccountKey
+    initiator_key: AccountPublicKey
+    responder_key: AccountPublicKey
     commitment: bytes
     initiator_random: bytes
     responder_random: bytes
@@ -594,9 +878,28 @@ class DistinguishedResponse:
 
 
 STRUCTS: dict[str, type] = {
+    "AccountPublicKey": AccountPublicKey,
+    "Handle": Handle,
+    "DirectoryLabel": DirectoryLabel,
+    "MessagingKey": MessagingKey,
+    "DeviceRecord": DeviceRecord,
+    "DeviceRecordTBS": DeviceRecordTBS,
+    "SignedDeviceRecord": SignedDeviceRecord,
+    "KeyRotation": KeyRotation,
+    "KeyRotationTBS": KeyRotationTBS,
+    "AccountState": AccountState,
+    "SignedAccountState": SignedAccountState,
+    "HandleBinding": HandleBinding,
+    "SignedHandleBinding": SignedHandleBinding,
+    "JournalEntry": JournalEntry,
+    "JournalDevice": JournalDevice,
+    "SyncRecord": SyncRecord,
+    "LookupEvidence": LookupEvidence,
+    "ExchangeEvidence": ExchangeEvidence,
+    "Evidence": Evidence,
+    "Alert": Alert,
     "ForkView": ForkView,
     "ForkEvidence": ForkEvidence,
-    "IpcAccountKey": IpcAccountKey,
     "IpcCommit": IpcCommit,
     "IpcResponse": IpcResponse,
     "IpcReveal": IpcReveal,
@@ -644,6 +947,14 @@ STRUCTS: dict[str, type] = {
     "DistinguishedResponse": DistinguishedResponse,
 }
 ENUMS: dict[str, type[enum.IntEnum]] = {
+    "AccountKeyType": AccountKeyType,
+    "HandleType": HandleType,
+    "LabelKind": LabelKind,
+    "DeviceCapability": DeviceCapability,
+    "MessagingKeyType": MessagingKeyType,
+    "OptIn": OptIn,
+    "AlertCode": AlertCode,
+    "EvidenceType": EvidenceType,
     "IpcMessageType": IpcMessageType,
     "IpcAbortReason": IpcAbortReason,
     "CredentialType": CredentialType,
