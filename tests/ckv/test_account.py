@@ -14,6 +14,7 @@ from ckv.account import (
     AccountStateError,
     generate_account_key,
     is_capable,
+    public_code_key,
     sign_account_state,
     sign_device_record,
     sign_handle_binding,
@@ -39,6 +40,7 @@ from ckv.identity import (
     parse_handle,
     parse_label,
 )
+from ckv.public_code import code_input
 from ckv.sync import InMemorySyncService, SyncConflictError
 from ckv.wire.messages import (
     AccountKeyType,
@@ -350,3 +352,11 @@ def test_sync_channel_is_sealed_and_refuses_lost_updates() -> None:
     assert info.value.requirement == "SYNC-002"
     with pytest.raises(UsageError):
         service.channel(ALICE_ID, b"short")
+
+
+@pytest.mark.req("PVC-003", "ACCT-001")
+@pytest.mark.parametrize("suite", [ED, P256])
+def test_public_code_input_ends_with_the_account_public_key(suite: CipherSuite) -> None:
+    pair, _ = account(suite)
+    data = code_input(public_code_key(pair.public))
+    assert data.endswith(suite.to_bytes(2, "big") + wire.encode(pair.public))
