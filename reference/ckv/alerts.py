@@ -9,12 +9,22 @@ check. The spec's registry table is generated from :data:`REGISTRY`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from ckv import wire
-from ckv.errors import DecodeError, UsageError
+from ckv.account import (
+    AccountStateError,
+    decode_account_state,
+    decode_handle_binding,
+    validate_account_state,
+    validate_handle_binding,
+    verify_device_record,
+)
+from ckv.errors import DecodeError, UsageError, VerificationError
+from ckv.fork_detection import verify_fork_evidence
+from ckv.identity import parse_label
 from ckv.wire.messages import (
     Alert,
     AlertCode,
@@ -23,7 +33,9 @@ from ckv.wire.messages import (
     EvidenceType,
     ExchangeEvidence,
     ForkEvidence,
+    LabelKind,
     LookupEvidence,
+    OptIn,
     SearchRequest,
     SearchResponse,
 )
@@ -32,8 +44,12 @@ __all__ = [
     "REGISTRY",
     "AlertInfo",
     "Category",
+    "CheckedAlert",
+    "LookupVerifier",
     "RaisedBy",
+    "check_alert",
     "decode_alert",
+    "decode_lookup",
     "encode_alert",
     "exchange_evidence",
     "fork_evidence",
@@ -307,3 +323,121 @@ def decode_lookup(
         msg = f"the lookup evidence does not decode: {exc}"
         raise UsageError(msg, requirement="ALERT-003") from None
     return request, response
+
+
+#: ``verify_lookup(config, request, response, now_ms) -> (version, value)``: verifies a
+#: self-contained search from an empty state and returns what it proves.
+LookupVerifier = Callable[[Configuration, SearchRequest, SearchResponse, int], tuple[int, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedAlert:
+    """What a third party established from an alert's evidence (ALERT-005)."""
+
+    alert: Alert
+    #: True when the evidence proves the whole claim; False when it proves only that
+    #: the directory published the values (owner alerts, transport and exchange alerts).
+    complete: bool
+    #: The (label, version) pairs the evidence lookups proved, in order.
+    proven: tuple[tuple[bytes, int], ...]
+
+
+def _claim_failed(alert: Alert, why: str) -> VerificationError:
+    msg = f"alert {alert.code.name}: the evidence does not show the claim: {why}"
+    return VerificationError(msg, requirement="ALERT-005")
+
+
+def check_alert(alert: Alert, verify_lookup: LookupVerifier) -> CheckedAlert:
+    """Check an alert's evidence as a third party would (ALERT-005).
+
+    Raises :class:`VerificationError` (ALERT-005, or the requirement of the
+    failing key-transparency check) when the evidence does not show the claim.
+    """
+    info = REGISTRY.get(alert.code)
+    if info is None:
+        msg = f"alert code {int(alert.code)} is not in the registry"
+        raise UsageError(msg, requirement="ALERT-001")
+    if tuple(e.evidence_type for e in alert.evidence) != info.evidence:
+        raise _claim_failed(alert, "its evidence items are not the registry's")
+    config = alert.directory
+    suite = config.ciphersuite
+    proven: list[tuple[bytes, int]] = []
+    values: list[bytes] = []
+    labels: list[bytes] = []
+    for item in alert.evidence:
+        if item.lookup is not None:
+            request, response = decode_lookup(item.lookup, config)
+            # ALERT-003: evidence lookups verify from an empty state.
+            if request.last is not None:
+                raise _claim_failed(alert, "a lookup advertises retained state")
+            version, value = verify_lookup(config, request, response, alert.observed_at)
+            proven.append((request.label, version))
+            values.append(value)
+            labels.append(request.label)
+    if alert.code is AlertCode.fork_detected:
+        if alert.evidence[0].fork is None or alert.evidence[0].fork.config != config:
+            raise _claim_failed(alert, "the fork evidence names another directory")
+        verify_fork_evidence(alert.evidence[0].fork)
+        return CheckedAlert(alert, complete=True, proven=())
+    if not info.transferable or not values:
+        return CheckedAlert(alert, complete=False, proven=tuple(proven))
+    # The claim about the values the lookups proved.
+    label = labels[-1]
+    if alert.subject != labels[0]:
+        raise _claim_failed(alert, "the subject is not the label looked up")
+
+    def failure_of(check: Callable[[], object]) -> AccountStateError | None:
+        try:
+            check()
+        except AccountStateError as error:
+            return error
+        return None
+
+    code = alert.code
+    if code is AlertCode.contact_ckv_off:
+        state = validate_account_state(label, values[0], suite=suite)
+        if state.ckv is not OptIn.off:
+            raise _claim_failed(alert, "the account state has CKV on")
+    elif code is AlertCode.unrecognized_device:
+        state = decode_account_state(values[0]).state
+        named = [d for d in state.devices if d.record.device_id == alert.device_id]
+        if (
+            not named
+            or failure_of(lambda: verify_device_record(state.account_key, named[0])) is None
+        ):
+            raise _claim_failed(alert, "the named device's record verifies under the account key")
+    elif code in (AlertCode.account_key_replaced, AlertCode.rollback):
+        if len(set(labels)) != 1 or proven[1][1] <= proven[0][1]:
+            raise _claim_failed(alert, "the lookups are not two versions of one label, in order")
+        if parse_label(label).kind is LabelKind.handle:
+            # The handle was re-pointed: two bindings of the handle to different accounts.
+            first_id = decode_handle_binding(values[0]).binding.account_id
+            if code is not AlertCode.account_key_replaced or (
+                decode_handle_binding(values[1]).binding.account_id == first_id
+            ):
+                raise _claim_failed(alert, "both versions bind the handle to one account")
+            return CheckedAlert(alert, complete=True, proven=tuple(proven))
+        first = validate_account_state(labels[0], values[0], suite=suite)
+        error = failure_of(
+            lambda: validate_account_state(label, values[1], suite=suite, previous=first)
+        )
+        want = "ACCT-012" if code is AlertCode.account_key_replaced else "ACCT-015"
+        if error is None or error.requirement != want:
+            raise _claim_failed(alert, f"the second state does not fail {want} against the first")
+    elif code is AlertCode.signature_invalid:
+        if parse_label(label).kind is LabelKind.handle:
+            error = failure_of(lambda: decode_handle_binding(values[0]))
+        else:
+            error = failure_of(lambda: validate_account_state(label, values[0], suite=suite))
+        if error is None:
+            raise _claim_failed(alert, "the value verifies")
+    elif code is AlertCode.handle_mismatch:
+        handle = parse_label(labels[0]).handle
+        state = validate_account_state(labels[1], values[1], suite=suite)
+        if (
+            handle is None
+            or failure_of(lambda: validate_handle_binding(labels[0], values[0], state, handle))
+            is None
+        ):
+            raise _claim_failed(alert, "the handle and the account name each other")
+    return CheckedAlert(alert, complete=True, proven=tuple(proven))
