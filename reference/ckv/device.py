@@ -69,6 +69,7 @@ from ckv.wire.messages import (
     Evidence,
     Handle,
     HandleBinding,
+    JournalAlert,
     JournalDevice,
     JournalEntry,
     LabelKind,
@@ -311,6 +312,7 @@ class Device:
             account_private_key=pair.private,
             devices=(self._journal_device(),),
             entries=(),
+            alerts=(),
         )
         channel = self._sync_service.channel(self.account_id, self._sync_key)
         channel.write(record, generation=0)
@@ -570,10 +572,33 @@ class Device:
             return [self._evidence(label, version)]
 
         # SELF-004 / SELF-005: a device nobody enrolled, or any other unexplained value.
-        if unknown is not None:
-            code = AlertCode.owner_unrecognized_device
-            return self._raise(code, label, evidence, unknown, once=once)
-        return self._raise(AlertCode.owner_state_mismatch, label, evidence, once=once)
+        code = (
+            AlertCode.owner_unrecognized_device
+            if unknown is not None
+            else AlertCode.owner_state_mismatch
+        )
+        alert = self._raise(code, label, evidence, unknown or b"", once=once)
+        note = JournalAlert(
+            code=int(code),
+            label=label,
+            version=version,
+            device_id=unknown or b"",
+            raised_by=self.device_id,
+            observed_at=alert.observed_at,
+        )
+        # SELF-006: the alert goes into the sync record, so every sibling shows it.
+        self._update_sync(
+            lambda r: (
+                r
+                if any(a.label == label and a.version == version for a in r.alerts)
+                else replace(r, alerts=(*r.alerts, note))
+            )
+        )
+        return alert
+
+    def account_alerts(self) -> list[JournalAlert]:
+        """The owner alerts any device of the account raised (SELF-006)."""
+        return list(self.journal().alerts)
 
     # -- automatic verification of contacts ------------------------------------------------
 

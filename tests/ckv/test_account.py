@@ -22,6 +22,8 @@ from ckv.account import (
     validate_handle_binding,
     verify_device_record,
 )
+from ckv.alerts import REGISTRY, make_alert, transport_evidence
+from ckv.contact_state import TRANSITIONS, CardEvent, CardState, next_state
 from ckv.enrollment import (
     LegacyDevicesError,
     add_device,
@@ -35,6 +37,7 @@ from ckv.errors import UsageError, VerificationError
 from ckv.identity import (
     account_label,
     handle_label,
+    new_account_id,
     normalize_email,
     normalize_phone,
     parse_handle,
@@ -44,6 +47,7 @@ from ckv.public_code import code_input
 from ckv.sync import InMemorySyncService, SyncConflictError
 from ckv.wire.messages import (
     AccountKeyType,
+    AlertCode,
     CipherSuite,
     DeviceCapability,
     DeviceRecord,
@@ -326,14 +330,18 @@ def test_handle_bindings_must_name_each_other() -> None:
 # -- sync channel -------------------------------------------------------------------------
 
 
-@pytest.mark.req("SYNC-001", "SYNC-002", "SYNC-004")
+@pytest.mark.req("SYNC-001", "SYNC-002", "SYNC-004", "ACCT-002")
 def test_sync_channel_is_sealed_and_refuses_lost_updates() -> None:
     pair, _ = account()
     service = InMemorySyncService(Rng(b"sync nonces"))
     key = Rng(b"sync key")(32)
     phone, laptop = service.channel(ALICE_ID, key), service.channel(ALICE_ID, key)
     record = SyncRecord(
-        account_key=pair.public, account_private_key=pair.private, devices=(), entries=()
+        account_key=pair.public,
+        account_private_key=pair.private,
+        devices=(),
+        entries=(),
+        alerts=(),
     )
     assert phone.read() is None
     generation = phone.write(record, generation=0)
@@ -360,3 +368,90 @@ def test_public_code_input_ends_with_the_account_public_key(suite: CipherSuite) 
     pair, _ = account(suite)
     data = code_input(public_code_key(pair.public))
     assert data.endswith(suite.to_bytes(2, "big") + wire.encode(pair.public))
+
+
+@pytest.mark.req("IDENT-001", "ACCT-003")
+def test_identifiers_are_sixteen_random_bytes() -> None:
+    rng = Rng(b"ids")
+    assert len(new_account_id(rng)) == 16
+    assert new_account_id(rng) != new_account_id(rng)
+    with pytest.raises(UsageError):
+        new_account_id(lambda n: b"\x00" * (n - 1))
+    with pytest.raises(UsageError, match="16 bytes"):
+        account_label(b"\x01" * 15)
+    assert len(device(1).device_id) == 16
+
+
+@pytest.mark.req("ACCT-004")
+def test_signatures_are_bound_to_their_context() -> None:
+    """A device-record signature is no account-state signature, and vice versa."""
+    pair, signed = account()
+    record = signed.state.devices[0]
+    # The same signature bytes over the other object's context must not verify.
+    swapped = replace(signed, signature=record.signature)
+    with pytest.raises(AccountStateError) as info:
+        validate_account_state(account_label(ALICE_ID), encoded(swapped), suite=ED)
+    assert info.value.requirement == "ACCT-008"
+    raw = pair.sign(b"", wire.encode(signed.state))  # no context string at all
+    with pytest.raises(AccountStateError):
+        validate_account_state(
+            account_label(ALICE_ID), encoded(replace(signed, signature=raw)), suite=ED
+        )
+
+
+@pytest.mark.req("ACCT-013", "ACCT-005")
+def test_a_handle_listed_twice_is_refused() -> None:
+    pair, signed = account()
+    twice = replace(signed.state, handles=(EMAIL, EMAIL))
+    with pytest.raises(AccountStateError) as info:
+        validate_account_state(
+            account_label(ALICE_ID), encoded(sign_account_state(pair, twice)), suite=ED
+        )
+    assert info.value.requirement == "ACCT-013"
+    assert is_capable(device(1))
+    assert not is_capable(device(2, version=1))
+    assert not is_capable(device(3, capable=False))
+
+
+@pytest.mark.req("IDENT-009")
+def test_a_handle_value_that_is_no_binding_is_refused() -> None:
+    _, signed = account()
+    with pytest.raises(AccountStateError) as info:
+        validate_handle_binding(handle_label(EMAIL), b"\x00\x01", signed.state, EMAIL)
+    assert info.value.requirement == "IDENT-009"
+
+
+@pytest.mark.req("ALERT-001", "ALERT-002")
+def test_the_registry_covers_every_code_once() -> None:
+    codes = [c for c in AlertCode if c is not AlertCode.reserved]
+    assert sorted(REGISTRY) == sorted(codes)
+    assert len({info.requirement for info in REGISTRY.values()}) >= 10
+    for code, info in REGISTRY.items():
+        assert info.code is code
+        assert info.evidence
+    with pytest.raises(UsageError) as err:
+        make_alert(
+            AlertCode.rollback,
+            subject=b"",
+            observed_at=0,
+            directory=None,  # type: ignore[arg-type]
+            evidence=[transport_evidence("x")],
+        )
+    assert err.value.requirement == "ALERT-002"
+
+
+@pytest.mark.req("CARD-001", "CARD-002", "CARD-003")
+def test_contact_state_table() -> None:
+    assert next_state(CardState.UNVERIFIED, CardEvent.MARK_VERIFIED) is CardState.VERIFIED
+    assert next_state(CardState.VERIFIED, CardEvent.KEY_CHANGED) is CardState.CHANGED
+    assert next_state(CardState.CHANGED, CardEvent.KEY_MATCHES) is CardState.VERIFIED
+    # CARD-002: no entry, no change.
+    assert next_state(CardState.UNVERIFIED, CardEvent.KEY_CHANGED) is CardState.UNVERIFIED
+    assert next_state(CardState.CKV_OFF, CardEvent.MARK_VERIFIED) is CardState.CKV_OFF
+    # CARD-003: from every state.
+    for state in CardState:
+        assert next_state(state, CardEvent.ALERT_RAISED) is CardState.ALERT
+        assert next_state(state, CardEvent.CONTACT_DISABLED) is CardState.CKV_OFF
+    # CARD-001: every entry changes the state (the table lists changes only).
+    assert all(new is not old for (old, _), new in TRANSITIONS.items() if old is not new)
+    assert len(TRANSITIONS) == 9 + 2 * len(CardState) - 1

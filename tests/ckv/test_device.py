@@ -97,7 +97,8 @@ def forged_state(owner: Device, **changes: object) -> bytes:
 
 
 @pytest.mark.req("VERIFY-011", "SELF-001", "SELF-002", "SELF-003", "ENROLL-002", "ENROLL-004")
-@pytest.mark.req("ENROLL-008", "CARD-004", "SYNC-003", "DIR-001", "DIR-002")
+@pytest.mark.req("ENROLL-008", "CARD-004", "SYNC-003", "DIR-001", "DIR-002", "IDENT-011")
+@pytest.mark.req("VERIFY-003", "VERIFY-004")
 def test_an_honest_directory_never_causes_an_alert(world: World) -> None:
     w = world
     phone, laptop = w.devices["alice-phone"], w.devices["alice-laptop"]
@@ -176,6 +177,7 @@ def test_the_directory_refuses_and_never_stores_a_bad_device_record(world: World
 
 
 @pytest.mark.req("ACCT-007", "SELF-004", "VERIFY-007", "ALERT-002", "ALERT-003", "ALERT-005")
+@pytest.mark.req("SELF-006")
 def test_an_injected_device_alerts_owner_and_contacts(world: World) -> None:
     w = world
     bob, bob_laptop, phone = (
@@ -197,6 +199,10 @@ def test_an_injected_device_alerts_owner_and_contacts(world: World) -> None:
         assert alert.device_id == fake.device_id
         assert not third_party(alert)  # proves only what the directory published
         assert device.self_monitor() == []  # raised once, not at every check
+        # SELF-006: every device of the account shows the owner alerts.
+        (note,) = device.account_alerts()
+        assert AlertCode(note.code) is AlertCode.owner_unrecognized_device
+        assert note.device_id == fake.device_id
     contact = phone.verify_contact(BOB)
     (alert,) = contact.alerts
     assert alert.code is AlertCode.unrecognized_device
@@ -269,7 +275,7 @@ def test_contact_turning_ckv_off_is_told_once(world: World) -> None:
     assert phone.contacts[handle_label(carol_handle)].card is CardState.CKV_OFF
 
 
-@pytest.mark.req("VERIFY-008", "VERIFY-009", "VERIFY-010")
+@pytest.mark.req("VERIFY-008", "VERIFY-009", "VERIFY-010", "ALERT-004")
 def test_unavailable_stale_and_tampered_directories(world: World) -> None:
     w = world
     phone = w.devices["alice-phone"]

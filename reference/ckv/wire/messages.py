@@ -66,6 +66,7 @@ __all__ = [
     "IpcMessageType",
     "IpcResponse",
     "IpcReveal",
+    "JournalAlert",
     "JournalDevice",
     "JournalEntry",
     "KeyRotation",
@@ -386,6 +387,18 @@ class JournalDevice:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class JournalAlert:
+    """``struct JournalAlert`` (spec/wire/ckv-account.tls)."""
+
+    code: int
+    label: bytes
+    version: int
+    device_id: bytes
+    raised_by: bytes
+    observed_at: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SyncRecord:
     """``struct SyncRecord`` (spec/wire/ckv-account.tls)."""
 
@@ -393,6 +406,7 @@ class SyncRecord:
     account_private_key: bytes
     devices: tuple[JournalDevice, ...]
     entries: tuple[JournalEntry, ...]
+    alerts: tuple[JournalAlert, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -893,6 +907,7 @@ STRUCTS: dict[str, type] = {
     "SignedHandleBinding": SignedHandleBinding,
     "JournalEntry": JournalEntry,
     "JournalDevice": JournalDevice,
+    "JournalAlert": JournalAlert,
     "SyncRecord": SyncRecord,
     "LookupEvidence": LookupEvidence,
     "ExchangeEvidence": ExchangeEvidence,
