@@ -47,18 +47,18 @@ class AlertRegistryDirective(SphinxDirective):
                 [
                     nodes.paragraph(text=str(int(code))),
                     nodes.paragraph("", "", nodes.literal(text=code.name)),
-                    nodes.paragraph(text=info.category.value),
-                    nodes.paragraph(text=info.raised_by.value),
+                    nodes.paragraph(text=info.category.name.lower().replace("_", " ")),
+                    nodes.paragraph(text=info.raised_by.name.lower()),
                     nodes.paragraph("", "", nodes.literal(text=info.requirement)),
                     nodes.paragraph(
                         text=", ".join(kind.name for kind in info.evidence)
-                        + ("" if info.transferable else " (not fully checkable by others)")
+                        + ("" if info.transferable else " (partial)")
                     ),
                     nodes.paragraph(text=info.summary),
                 ]
             )
-        headers = ["Code", "Name", "Shown as", "Raised by", "Check", "Evidence", "Meaning"]
-        return [_table(headers, [5, 14, 14, 12, 9, 14, 32], rows)]
+        headers = ["Code", "Name", "Category", "Raised by", "Check", "Evidence", "Meaning"]
+        return [_table(headers, [4, 18, 12, 8, 10, 12, 36], rows)]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
