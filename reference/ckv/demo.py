@@ -75,6 +75,11 @@ class Clock:
         """Move time forward."""
         self.now += ms
 
+    def tick(self, ms: int = _MINUTE) -> int:
+        """Move time forward (a minute by default) and return the new time."""
+        self.now += ms
+        return self.now
+
 
 def demo_configuration(
     log_key: bytes, vrf_key: bytes, suite: CipherSuite = CipherSuite.KT_128_SHA256_Ed25519

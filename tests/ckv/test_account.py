@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
 import pytest
@@ -24,6 +23,7 @@ from ckv.account import (
 )
 from ckv.alerts import REGISTRY, make_alert, transport_evidence
 from ckv.contact_state import TRANSITIONS, CardEvent, CardState, next_state
+from ckv.demo import SeededRandom
 from ckv.enrollment import (
     LegacyDevicesError,
     add_device,
@@ -67,16 +67,7 @@ P256 = CipherSuite.KT_128_SHA256_P256
 NOW = 1_700_000_000_000
 
 
-class Rng:
-    def __init__(self, seed: bytes) -> None:
-        self.seed, self.n = seed, 0
-
-    def __call__(self, size: int) -> bytes:
-        out = b""
-        while len(out) < size:
-            out += hashlib.sha256(self.seed + self.n.to_bytes(8, "big")).digest()
-            self.n += 1
-        return out[:size]
+Rng = SeededRandom
 
 
 def device(n: int, *, version: int = 2, capable: bool = True) -> DeviceRecord:

@@ -15,11 +15,14 @@ import copy
 import hashlib
 import random
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 
 from ckv import wire
 from ckv.cipher_suites import get_suite
+from ckv.demo import Clock as DemoClock
+from ckv.demo import SeededRandom, demo_configuration
 from ckv.directory import DirectoryRefused, DirectoryUnavailable
 from ckv.directory.adversary import AdversarialDirectory, tamper_response
 from ckv.errors import UsageError, VerificationError
@@ -35,6 +38,8 @@ MINUTE = 60_000
 RMW = 10 * MINUTE
 MAX_BEHIND = 60 * MINUTE
 SUITE = get_suite(ED)
+Clock = partial(DemoClock, T0)
+Rng = SeededRandom
 
 
 def _key(name: str) -> bytes:
@@ -42,44 +47,10 @@ def _key(name: str) -> bytes:
 
 
 LOG_SK, VRF_SK = _key("log signature"), _key("log vrf")
-CONFIG = messages.Configuration(
-    ciphersuite=ED,
-    mode=CM,
-    signature_public_key=SUITE.signature_public_key(LOG_SK),
-    vrf_public_key=SUITE.vrf_public_key(VRF_SK),
-    max_ahead=MINUTE,
-    max_behind=MAX_BEHIND,
-    reasonable_monitoring_window=RMW,
-    maximum_lifetime=14 * RMW,
-)
+CONFIG = demo_configuration(LOG_SK, VRF_SK, ED)
 KEYS = LogKeys(CONFIG, LOG_SK, VRF_SK)
 LABELS = [b"contact%d@example.com" % i for i in range(6)]
 VICTIM = b"victim@example.com"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> int:
-        return self.now
-
-    def tick(self, ms: int = MINUTE) -> int:
-        self.now += ms
-        return self.now
-
-
-class Rng:
-    def __init__(self, seed: bytes) -> None:
-        self.seed = seed
-        self.counter = 0
-
-    def __call__(self, n: int) -> bytes:
-        out = b""
-        while len(out) < n:
-            out += hashlib.sha256(self.seed + self.counter.to_bytes(8, "big")).digest()
-            self.counter += 1
-        return out[:n]
 
 
 def _request(directory: AdversarialDirectory, label: bytes, value: bytes) -> messages.UpdateRequest:

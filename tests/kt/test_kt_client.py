@@ -13,6 +13,7 @@ import copy
 import hashlib
 import random
 from dataclasses import replace
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -21,6 +22,8 @@ from hypothesis import strategies as st
 from ckv import log_tree
 from ckv.cipher_suites import get_suite
 from ckv.client_state import ClientState
+from ckv.demo import Clock as DemoClock
+from ckv.demo import SeededRandom, demo_configuration
 from ckv.directory import (
     DirectoryRefused,
     DirectoryTransport,
@@ -42,12 +45,13 @@ from ckv.transparency_log import LogKeys
 from ckv.wire import messages
 
 ED = messages.CipherSuite.KT_128_SHA256_Ed25519
-CM = messages.DeploymentMode.contactMonitoring
 T0 = 1_700_000_000_000
 MINUTE = 60_000
 RMW = 10 * MINUTE
 MAX_BEHIND = 60 * MINUTE
 SUITE = get_suite(ED)
+Clock = partial(DemoClock, T0)
+Rng = SeededRandom
 
 
 def _key(name: str) -> bytes:
@@ -55,46 +59,8 @@ def _key(name: str) -> bytes:
 
 
 LOG_SK, VRF_SK = _key("log signature"), _key("log vrf")
-CONFIG = messages.Configuration(
-    ciphersuite=ED,
-    mode=CM,
-    signature_public_key=SUITE.signature_public_key(LOG_SK),
-    vrf_public_key=SUITE.vrf_public_key(VRF_SK),
-    max_ahead=MINUTE,
-    max_behind=MAX_BEHIND,
-    reasonable_monitoring_window=RMW,
-    maximum_lifetime=14 * RMW,
-)
+CONFIG = demo_configuration(LOG_SK, VRF_SK, ED)
 KEYS = LogKeys(CONFIG, LOG_SK, VRF_SK)
-
-
-class Clock:
-    """An injected clock that only moves when told."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> int:
-        return self.now
-
-    def tick(self, ms: int = MINUTE) -> int:
-        self.now += ms
-        return self.now
-
-
-class Rng:
-    """A deterministic ``random_bytes``: SHA-256 in counter mode over a seed."""
-
-    def __init__(self, seed: bytes) -> None:
-        self.seed = seed
-        self.counter = 0
-
-    def __call__(self, n: int) -> bytes:
-        out = b""
-        while len(out) < n:
-            out += hashlib.sha256(self.seed + self.counter.to_bytes(8, "big")).digest()
-            self.counter += 1
-        return out[:n]
 
 
 LABELS = [b"user%d@example.com" % i for i in range(8)]
