@@ -61,7 +61,44 @@ class AlertRegistryDirective(SphinxDirective):
         return [_table(headers, [4, 18, 12, 8, 10, 12, 36], rows)]
 
 
+class EnumRegistryDirective(SphinxDirective):
+    """``{enum-registry} Name``: the values of a wire enum, read from ``spec/wire``."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        from ckv.wire.schema import load_schema  # noqa: PLC0415 - imported when built
+
+        name = self.arguments[0]
+        decl = load_schema().enums.get(name)
+        if decl is None:
+            msg = f"enum-registry: no enum {name!r} in spec/wire"
+            raise self.error(msg)
+        rows: list[list[nodes.Node]] = [
+            [nodes.paragraph(text=str(value)), nodes.paragraph("", "", nodes.literal(text=label))]
+            for label, value in decl.values
+        ]
+        used = max(value for _, value in decl.values)
+        rows.append(
+            [
+                nodes.paragraph(text=f"{used + 1}-{decl.maximum}"),
+                nodes.paragraph(text="unassigned"),
+            ]
+        )
+        source = decl.loc.source.removeprefix("spec/") if decl.loc else "spec/wire"
+        caption = nodes.paragraph(
+            "",
+            "",
+            nodes.strong(text=name),
+            nodes.Text(f" ({8 * decl.width}-bit, defined in "),
+            nodes.literal(text=source),
+            nodes.Text(")"),
+        )
+        return [caption, _table(["Value", "Name"], [12, 40], rows)]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the registry directives."""
     app.add_directive("alert-registry", AlertRegistryDirective)
+    app.add_directive("enum-registry", EnumRegistryDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
