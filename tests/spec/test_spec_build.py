@@ -94,3 +94,19 @@ def test_may_needs_no_id(tmp_path: Path, sphinx: Sphinx) -> None:
         "ckv_check_listings=0",
     )
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.req("ALERT-001")
+def test_registries_are_generated_from_the_code(built: Path) -> None:
+    """The alert registry table and the enum registries list every assigned value."""
+    from ckv.alerts import REGISTRY
+    from ckv.wire.messages import AccountKeyType, DeviceCapability
+
+    alerts = (built / "ckv" / "verification.html").read_text(encoding="utf-8")
+    for code, info in REGISTRY.items():
+        assert code.name in alerts
+        assert info.requirement in alerts
+    registries = (built / "registries.html").read_text(encoding="utf-8")
+    for value in (*AccountKeyType, *DeviceCapability):
+        assert value.name in registries
+    assert "13-65535" in registries  # the unassigned alert codes
