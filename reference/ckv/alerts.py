@@ -22,7 +22,8 @@ from ckv.account import (
     validate_handle_binding,
     verify_device_record,
 )
-from ckv.errors import DecodeError, UsageError, VerificationError
+from ckv.directory import DirectoryRefused, DirectoryUnavailable
+from ckv.errors import CKVError, DecodeError, UsageError, VerificationError
 from ckv.fork_detection import verify_fork_evidence
 from ckv.identity import parse_label
 from ckv.wire.messages import (
@@ -47,6 +48,7 @@ __all__ = [
     "CheckedAlert",
     "LookupVerifier",
     "RaisedBy",
+    "alert_code_for",
     "check_alert",
     "decode_alert",
     "decode_lookup",
@@ -215,6 +217,30 @@ def _entries() -> dict[AlertCode, AlertInfo]:
 
 #: ALERT-001: every alert code, with its meaning. Codes are never reused.
 REGISTRY: Mapping[AlertCode, AlertInfo] = MappingProxyType(_entries())
+
+
+#: The checks whose failure during verification raises a specific alert (VERIFY-007).
+_ACCOUNT_ALERTS: dict[str, AlertCode] = {
+    "ACCT-007": AlertCode.unrecognized_device,
+    "ACCT-012": AlertCode.account_key_replaced,
+    "ACCT-015": AlertCode.rollback,
+    "IDENT-007": AlertCode.handle_mismatch,
+    "IDENT-008": AlertCode.handle_mismatch,
+    "IDENT-009": AlertCode.handle_mismatch,
+    "IDENT-010": AlertCode.handle_mismatch,
+}
+
+
+def alert_code_for(error: CKVError) -> AlertCode:
+    """The alert a failed check raises (VERIFY-007 to VERIFY-010)."""
+    if isinstance(error, DirectoryUnavailable | DirectoryRefused):
+        return AlertCode.directory_unreachable
+    if isinstance(error, AccountStateError):
+        return _ACCOUNT_ALERTS.get(error.requirement or "", AlertCode.signature_invalid)
+    # VERIFY-009: a tree head older than max_behind.
+    if error.requirement == "SUITE-020":
+        return AlertCode.directory_stale
+    return AlertCode.proof_invalid
 
 
 def lookup_evidence(
