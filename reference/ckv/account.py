@@ -176,9 +176,16 @@ def sign_device_record(pair: AccountKeyPair, record: DeviceRecord) -> SignedDevi
     return SignedDeviceRecord(record=record, signature=pair.sign(_CONTEXT_DEVICE, tbs))
 
 
-def verify_device_record(key: AccountPublicKey, signed: SignedDeviceRecord) -> None:
-    """Raise :class:`AccountStateError` unless the account key signed this record."""
-    tbs = wire.encode(DeviceRecordTBS(account_key=key, record=signed.record))
+def verify_device_record(
+    key: AccountPublicKey, signed: SignedDeviceRecord, *, encoded_key: bytes | None = None
+) -> None:
+    """Raise :class:`AccountStateError` unless the account key signed this record.
+
+    ``encoded_key`` is ``wire.encode(key)`` when the caller has it (a
+    ``DeviceRecordTBS`` is the key's encoding followed by the record's).
+    """
+    prefix = wire.encode(key) if encoded_key is None else encoded_key
+    tbs = prefix + wire.encode(signed.record)
     try:
         _verify(key, _CONTEXT_DEVICE, tbs, signed.signature)
     except VerificationError:
@@ -263,6 +270,7 @@ def validate_account_state(
         msg = f"account key type {key.key_type.name} does not match cipher suite {suite.name}"
         raise AccountStateError(msg, requirement="ACCT-001")
     seen: set[bytes] = set()
+    encoded_key = wire.encode(key)
     for device in state.devices:
         device_id = device.record.device_id
         # ACCT-011: device ids are unique within an account.
@@ -271,10 +279,13 @@ def validate_account_state(
             raise AccountStateError(msg, requirement="ACCT-011", device_id=device_id)
         seen.add(device_id)
         # ACCT-007: every device record is signed by the account key.
-        verify_device_record(key, device)
-    # ACCT-008: the whole state is signed by the account key it carries.
+        verify_device_record(key, device, encoded_key=encoded_key)
+    # ACCT-008: the whole state is signed by the account key it carries. The decoder
+    # accepts only the canonical encoding, so the signed bytes are the value without
+    # its signature field (a 2-byte length and the signature).
+    state_bytes = value[: len(value) - 2 - len(signed.signature)]
     try:
-        _verify(key, _CONTEXT_STATE, wire.encode(state), signed.signature)
+        _verify(key, _CONTEXT_STATE, state_bytes, signed.signature)
     except VerificationError:
         msg = f"the account state of {key.account_id.hex()} is not signed by its account key"
         raise AccountStateError(
