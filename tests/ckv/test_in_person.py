@@ -545,3 +545,47 @@ def test_cli_compare_shows_both_codes(capsys: pytest.CaptureFixture[str]) -> Non
     assert len(initiator.split(": ")[1].replace(" ", "")) == 8
     assert main(["code", "compare", "--key-a", "zz"]) == 1
     assert "--key-a is not hex" in capsys.readouterr().err
+
+
+@pytest.mark.req("IPC-006")
+def test_random_values_are_fresh_and_the_responder_draws_only_after_the_commitment() -> None:
+    draws: list[tuple[str, int]] = []
+
+    def counting(name: str) -> Callable[[int], bytes]:
+        source = random.Random(name)
+
+        def draw(n: int) -> bytes:
+            draws.append((name, n))
+            return source.randbytes(n)
+
+        return draw
+
+    alice = Party(
+        Role.INITIATOR,
+        own_key=ALICE,
+        limiter=AttemptLimiter(),
+        clock=lambda: 0,
+        rng=counting("alice"),
+    )
+    bob = Party(
+        Role.RESPONDER, own_key=BOB, limiter=AttemptLimiter(), clock=lambda: 0, rng=counting("bob")
+    )
+    commit = alice.start()
+    assert [name for name, _ in draws] == ["alice", "alice"]  # session id, then random
+    assert not any(name == "bob" for name, _ in draws)
+    bob.receive(commit)
+    assert ("bob", 32) in draws
+    # Two sessions with the default generator never share random values.
+    first = Party(Role.INITIATOR, own_key=ALICE, limiter=AttemptLimiter(), clock=lambda: 0)
+    second = Party(Role.INITIATOR, own_key=ALICE, limiter=AttemptLimiter(), clock=lambda: 0)
+    assert first.start() != second.start()
+    short = Party(
+        Role.INITIATOR,
+        own_key=ALICE,
+        limiter=AttemptLimiter(),
+        clock=lambda: 0,
+        rng=lambda n: b"\x00" * (n - 1),
+    )
+    with pytest.raises(UsageError) as info:
+        short.start()
+    assert info.value.requirement == "IPC-006"

@@ -145,7 +145,7 @@ def test_round_trips(
         assert final == pending.verified()
 
 
-@pytest.mark.req("CRED-013", "CRED-015", "CRED-016")
+@pytest.mark.req("CRED-013", "CRED-014", "CRED-015", "CRED-016")
 @pytest.mark.parametrize("mode", [Mode.contactMonitoring, Mode.thirdPartyManagement])
 def test_provisional_credential_is_finalized_by_an_update(mode: Mode) -> None:
     log, config, key = _scenario(mode)

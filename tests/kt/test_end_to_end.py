@@ -989,7 +989,7 @@ def test_stale_heads_are_rejected(at_40: At40) -> None:
 # (7) A version the owner did not create ----------------------------------------------------
 
 
-@pytest.mark.req("OPS-025", "OPS-027", "OPS-010")
+@pytest.mark.req("OPS-025", "OPS-027", "OPS-010", "COMBINED-008")
 def test_a_version_the_owner_did_not_create_is_flagged() -> None:
     """OPS-025 (KEYTRANS §8.3): the owner's ladder shows a version it does not know.
 

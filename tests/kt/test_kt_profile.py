@@ -52,3 +52,13 @@ def test_all_problems_are_listed() -> None:
     bad = dataclasses.replace(GOOD, max_ahead=10**9, max_behind=10**9)
     with pytest.raises(VerificationError, match=r"max_ahead .*; max_behind"):
         check_configuration(bad)
+
+
+@pytest.mark.req("KT-004")
+def test_the_reference_defaults_to_the_ed25519_suite() -> None:
+    from ckv import wire
+    from ckv.demo import build_world
+    from ckv.wire import messages
+
+    assert wire.DEFAULT_SUITE is messages.CipherSuite.KT_128_SHA256_Ed25519
+    assert build_world().directory.config.ciphersuite is messages.CipherSuite.KT_128_SHA256_Ed25519
