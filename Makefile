@@ -29,6 +29,8 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ckv wire codegen --check
+	$(BIN)/ckv vectors check
+	$(BIN)/ckv conformance coverage --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -12,6 +12,7 @@ import os
 import time
 from pathlib import Path
 
+from ckv.cli.conformance import validate_reference
 from ckv.cli.demo import save_alerts
 from ckv.demo import build_world, run_story
 from ckv.interop import run_directory
@@ -165,12 +166,8 @@ def _run(args: argparse.Namespace) -> int:
     else:
         results.append(_render_spec(root, out))
 
-    _step("Not built yet")
-    for item, issue in [
-        ("conformance vectors (`ckv vectors generate`)", "the conformance suite"),
-        ("validating the reference through the conformance harness", "the conformance suite"),
-    ]:
-        print(f"   {item}: not implemented yet ({issue})")
+    _step("Conformance suite (ckv conformance run)")
+    results.append(validate_reference(out / "conformance", indent="   ") == 0)
 
     ok = all(results)
     print(f"\n{'OK' if ok else 'FAILED'}: outputs are under {out}")
