@@ -327,7 +327,7 @@ def _refuse_bad(label: bytes, value: bytes, version: int) -> None:
         raise VerificationError("the value is not signed by the account key", requirement="X-1")
 
 
-@pytest.mark.req("DIRAPI-011", "DIRAPI-003", "OPS-010")
+@pytest.mark.req("DIRAPI-011", "DIRAPI-003", "OPS-010", "DIRAPI-013")
 def test_the_validator_refuses_values_and_nothing_is_written() -> None:
     clock = Clock()
     seen: list[tuple[bytes, bytes, int]] = []
