@@ -21,7 +21,7 @@ author = "The CKV authors"
 copyright = "2026, the CKV authors"  # noqa: A001
 version = release = __version__
 
-extensions = ["myst_parser", "ckvdocs", "ckvdiagrams", "ckvregistry", "ckvstates"]
+extensions = ["myst_parser", "ckvdocs", "ckvdiagrams", "ckvregistry", "ckvstates", "ckvtrace"]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_includes/**"]

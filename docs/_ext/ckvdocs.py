@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import re
@@ -228,91 +227,6 @@ def _check_listed(app: Sphinx, env: Any) -> None:
             )
 
 
-class coverage_node(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
-    """Placeholder for the requirement coverage table, filled once all docs are read."""
-
-
-class CoverageDirective(SphinxDirective):
-    """``{requirements-coverage}``: every requirement and the tests that cite it."""
-
-    def run(self) -> list[nodes.Node]:
-        return [coverage_node()]
-
-
-def test_citations(root: Path) -> dict[str, list[str]]:
-    """Requirement ID -> tests marked ``@pytest.mark.req(...)`` with it, from the sources."""
-    cited: dict[str, list[str]] = {}
-    for path in sorted((root / "tests").rglob("test_*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            for deco in node.decorator_list:
-                if (
-                    isinstance(deco, ast.Call)
-                    and isinstance(deco.func, ast.Attribute)
-                    and deco.func.attr == "req"
-                ):
-                    for arg in deco.args:
-                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                            name = f"{path.relative_to(root).as_posix()}::{node.name}"
-                            cited.setdefault(arg.value, []).append(name)
-    return cited
-
-
-def _fill_coverage(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    placeholders = list(doctree.findall(coverage_node))
-    if not placeholders:
-        return
-    reqs = app.env.domaindata.get("ckv", {}).get("requirements", {})
-    cited = test_citations(Path(app.srcdir).parent)
-    musts = [r for r, e in reqs.items() if e["level"].startswith(("MUST", "SHALL", "REQUIRED"))]
-    covered = [r for r in reqs if r in cited]
-    summary = nodes.paragraph(
-        text=f"{len(reqs)} requirements ({len(musts)} at MUST level); {len(covered)} are cited "
-        f"by at least one test; {len([r for r in musts if r in cited])} of the MUST-level ones."
-    )
-    table = nodes.table(classes=["ckv-coverage"])
-    group = nodes.tgroup(cols=3)
-    table += group
-    for width in (14, 10, 76):
-        group += nodes.colspec(colwidth=width)
-    head = nodes.thead()
-    group += head
-    row = nodes.row()
-    for title in ("Requirement", "Level", "Tests that cite it"):
-        row += nodes.entry("", nodes.paragraph(text=title))
-    head += row
-    body = nodes.tbody()
-    group += body
-    for rid in sorted(reqs):
-        entry = reqs[rid]
-        row = nodes.row()
-        ref = nodes.reference(
-            "",
-            rid,
-            internal=True,
-            refuri=app.builder.get_relative_uri(docname, entry["doc"]) + "#" + entry["anchor"],
-        )
-        row += nodes.entry("", nodes.paragraph("", "", ref))
-        row += nodes.entry("", nodes.paragraph(text=entry["level"]))
-        tests = cited.get(rid, [])
-        cell = nodes.entry()
-        if tests:
-            cell += nodes.paragraph(
-                "",
-                "",
-                *[nodes.literal(text=t) for t in tests[:1]],
-                nodes.Text(f" and {len(tests) - 1} more" if len(tests) > 1 else ""),
-            )
-        else:
-            cell += nodes.paragraph(text="none yet")
-        row += cell
-        body += row
-    for placeholder in placeholders:
-        placeholder.replace_self([summary, table])
-
-
 def _parsers(parser: argparse.ArgumentParser, path: list[str]) -> list[tuple[list[str], Any]]:
     out: list[tuple[list[str], Any]] = [(path, parser)]
     for action in parser._actions:  # argparse keeps subparsers here
@@ -343,14 +257,19 @@ class CliDirective(SphinxDirective):
 def _write_requirements(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    from ckv.conformance.coverage import collect  # noqa: PLC0415 - imported when built
+
     reqs = app.env.domaindata.get("ckv", {}).get("requirements", {})
-    cited = test_citations(Path(app.srcdir).parent)
+    cov = collect(Path(app.srcdir).parent)
     out = [
         {
             "id": rid,
             **entry,
             "uri": f"{entry['doc']}.html#{entry['anchor']}",
-            "tests": cited.get(rid, []),
+            "tests": sorted(set(cov.tests.get(rid, []))),
+            "vectors": cov.vectors.get(rid, []),
+            "lemmas": cov.lemmas.get(rid, []),
+            "waiver": cov.waivers.get(rid),
         }
         for rid, entry in sorted(reqs.items())
     ]
@@ -394,10 +313,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     )
     app.add_role("req", RequirementRole())
     app.add_directive("bcp14", Bcp14Directive)
-    app.add_node(coverage_node)
-    app.add_directive("requirements-coverage", CoverageDirective)
     app.add_directive("ckv-cli", CliDirective)
-    app.connect("doctree-resolved", _fill_coverage)
     app.add_directive("tls-struct", TlsStructDirective)
     app.add_directive("tls-file", TlsFileDirective)
     app.connect("doctree-read", _check_normative)
