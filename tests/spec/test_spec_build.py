@@ -40,7 +40,18 @@ def test_requirements_are_exported(built: Path) -> None:
 def test_generated_pages(built: Path) -> None:
     coverage = (built / "coverage.html").read_text()
     assert "WIRE-004" in coverage
-    assert "tests/wire/test_codec.py::test_truncation_names_the_field" in coverage
+    # Requirement -> test, vector file (links into the traceability page) ...
+    assert 'href="traceability.html#test-tests-wire-test-codec-py-test-truncation-names' in coverage
+    assert 'href="traceability.html#vec-ckv-public-code-parse-json"' in coverage
+    # ... and back: test and vector file -> requirement anchors.
+    trace = (built / "traceability.html").read_text()
+    assert 'id="test-tests-wire-test-codec-py-test-truncation-names-the-field-and-what' in trace
+    assert 'id="vec-ckv-public-code-parse-json"' in trace
+    assert 'href="ckv/public-code.html#req-PVC-010"' in trace
+    assert 'href="wire-format.html#req-WIRE-004"' in trace
+    data = {r["id"]: r for r in json.loads((built / "requirements.json").read_text())}
+    assert data["PVC-010"]["vectors"]
+    assert data["WIRE-004"]["tests"]
     cli = (built / "cli.html").read_text()
     assert "ckv interop keytrans" in cli
     assert "--require-all" in cli
