@@ -324,6 +324,95 @@ def _fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         node.replace_self(_RENDER[node["kind"]](trace, links))
 
 
+class VectorKindsDirective(SphinxDirective):
+    """``{vector-kinds}``: one section per vector kind, from the registry and the files."""
+
+    def run(self) -> list[nodes.Node]:
+        from ckv.conformance.vectors import kinds  # noqa: PLC0415 - imported when built
+
+        root = Path(self.env.srcdir).parent
+        vdir = root / "conformance" / "vectors"
+        files: dict[str, list[tuple[str, dict[str, Any], int, int]]] = defaultdict(list)
+        for path in sorted(vdir.rglob("*.json")):
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(doc, dict) and "tests" in doc:
+                invalid = sum(
+                    c.get("expected", {}).get("result") == "invalid" for c in doc["tests"]
+                )
+                rel = path.relative_to(vdir).as_posix()
+                files[doc.get("kind", "")].append(
+                    (rel, doc.get("parameters", {}), len(doc["tests"]), invalid)
+                )
+        out: list[nodes.Node] = []
+        for name, kind in kinds().items():
+            section = nodes.section(ids=[f"kind-{_slug(name)}"])
+            section += nodes.title(text=name)
+            section += nodes.paragraph(text=kind.description)
+            how = (
+                "A session: open it with the setup, send every step in order, keep the state "
+                "between steps; a rejected step leaves the state unchanged (CONF-014)."
+                if kind.stateful
+                else "One request per case: send the input, answer valid with the output or "
+                "invalid with an error class (CONF-009, CONF-010)."
+            )
+            section += nodes.paragraph(text=how)
+            section += _fields("Input", kind.setup_schema, kind.input_schema)
+            section += _fields("Output (for valid)", None, kind.output_schema)
+            if kind.notes:
+                rows = [
+                    [
+                        nodes.paragraph("", "", nodes.literal(text=flag)),
+                        nodes.paragraph(text=note.bug_type),
+                        nodes.paragraph(text=note.description),
+                    ]
+                    for flag, note in sorted(kind.notes.items())
+                ]
+                section += nodes.paragraph(text="Flags of the must-reject cases:")
+                section += _table(["Flag", "Bug class", "What the case does"], [20, 20, 60], rows)
+            listed = files.get(name, [])
+            if listed:
+                rows = [
+                    [
+                        nodes.paragraph("", "", nodes.literal(text=rel)),
+                        nodes.paragraph(
+                            text=", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "—"
+                        ),
+                        nodes.paragraph(text=f"{cases} ({invalid} invalid)"),
+                    ]
+                    for rel, params, cases, invalid in listed
+                ]
+                section += _table(["File", "Parameters", "Cases"], [40, 40, 20], rows)
+            section += nodes.paragraph(
+                "",
+                "",
+                nodes.Text("Schema: "),
+                nodes.literal(text=f"conformance/schemas/{name}.schema.json"),
+            )
+            out.append(section)
+        return out
+
+
+def _fields(title: str, setup: Any, schema: Any) -> nodes.Node:
+    para = nodes.paragraph()
+    para += nodes.strong(text=f"{title}: ")
+    names: list[str] = []
+    for part in (setup, schema):
+        if isinstance(part, dict):
+            required = set(part.get("required", []))
+            names.extend(
+                name if name in required else f"{name} (optional)"
+                for name in part.get("properties", {})
+            )
+    if not names:
+        para += nodes.Text("none")
+        return para
+    for n, field_name in enumerate(names):
+        if n:
+            para += nodes.Text(", ")
+        para += nodes.literal(text=field_name)
+    return para
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the traceability directives."""
     app.add_config_value("ckv_traceability_doc", default="traceability", rebuild="env")
@@ -332,5 +421,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("tests-index", TestsIndexDirective)
     app.add_directive("vectors-index", VectorsIndexDirective)
     app.add_directive("lemmas-index", LemmasIndexDirective)
+    app.add_directive("vector-kinds", VectorKindsDirective)
     app.connect("doctree-resolved", _fill)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
