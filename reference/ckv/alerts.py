@@ -226,7 +226,6 @@ _ACCOUNT_ALERTS: dict[str, AlertCode] = {
     "ACCT-015": AlertCode.rollback,
     "IDENT-007": AlertCode.handle_mismatch,
     "IDENT-008": AlertCode.handle_mismatch,
-    "IDENT-009": AlertCode.handle_mismatch,
     "IDENT-010": AlertCode.handle_mismatch,
 }
 
