@@ -109,7 +109,10 @@ def _docstring(root: Path, test: str) -> str:
 
 
 def _lemma_for(root: Path, place: str) -> str:
-    """The lemma a ``// REQ:`` comment belongs to: the next one, else the one it is in."""
+    """The lemma a citation names (``file::lemma``), or a ``// REQ:`` comment belongs to."""
+    if "::" in place:
+        path, _, lemma = place.partition("::")
+        return f"{Path(path).stem}:{lemma}"
     path, _, line = place.rpartition(":")
     lines = (root / path).read_text(encoding="utf-8").splitlines()
     number = int(line) - 1

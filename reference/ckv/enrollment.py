@@ -41,13 +41,19 @@ __all__ = [
 
 
 class LegacyDevicesError(CKVError):
-    """CKV cannot be turned on: these enrolled devices cannot take part (ENROLL-005).
+    """These devices cannot take part in CKV (ENROLL-005; ENROLL-003 for a joining one).
 
     ``devices`` lists exactly the ids of the devices that must be updated or
     signed out, in the order the account state lists them.
     """
 
-    def __init__(self, devices: Sequence[bytes], names: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        devices: Sequence[bytes],
+        names: Sequence[str] = (),
+        *,
+        requirement: str = "ENROLL-005",
+    ) -> None:
         self.devices = tuple(devices)
         shown = [
             f"{name} ({device.hex()})" if name else device.hex()
@@ -56,7 +62,7 @@ class LegacyDevicesError(CKVError):
         msg = "CKV cannot be turned on until these devices are updated or signed out: " + ", ".join(
             shown
         )
-        super().__init__(msg, requirement="ENROLL-005")
+        super().__init__(msg, requirement=requirement)
 
 
 def _next(
@@ -95,7 +101,7 @@ def add_device(
         raise UsageError(msg, requirement="ACCT-011")
     # ENROLL-003: with CKV on, only a device that can take part may join.
     if state.ckv is OptIn.on and not is_capable(record):
-        raise LegacyDevicesError([record.device_id])
+        raise LegacyDevicesError([record.device_id], requirement="ENROLL-003")
     devices = (*state.devices, sign_device_record(pair, record))
     return _next(pair, state, now_ms, devices=devices)
 

@@ -13,10 +13,13 @@ import sys
 from collections.abc import Sequence
 
 from ckv import __version__
+from ckv.cli import client as client_cmd
 from ckv.cli import code as code_cmd
 from ckv.cli import conformance as conformance_cmd
 from ckv.cli import demo as demo_cmd
+from ckv.cli import directory as directory_cmd
 from ckv.cli import interop as interop_cmd
+from ckv.cli import prove as prove_cmd
 from ckv.cli import run as run_cmd
 from ckv.cli import vectors as vectors_cmd
 from ckv.cli import wire as wire_cmd
@@ -33,10 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ckv {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    client_cmd.register(commands)
     code_cmd.register(commands)
     conformance_cmd.register(commands)
     demo_cmd.register(commands)
+    directory_cmd.register(commands)
     interop_cmd.register(commands)
+    prove_cmd.register(commands)
     run_cmd.register(commands)
     vectors_cmd.register(commands)
     wire_cmd.register(commands)

@@ -35,6 +35,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "--save-alerts", type=Path, metavar="DIR", help="write each alert to DIR/NN-code.alert"
     )
+    p.add_argument(
+        "--server",
+        metavar="URL",
+        help="play the story against a live `ckv directory serve --allow-adversary` server",
+    )
     p.set_defaults(handler=_demo)
 
     a = commands.add_parser("alert", help="work with exported alerts")
@@ -67,7 +72,12 @@ def save_alerts(alerts: list[messages.Alert], target: Path) -> list[Path]:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    world = build_world(args.seed.encode("utf-8"), parse_suite(args.suite))
+    if args.server:
+        from ckv.service.adversary import remote_world  # noqa: PLC0415 - the service's deps
+
+        world = remote_world(args.server, args.seed.encode("utf-8"))
+    else:
+        world = build_world(args.seed.encode("utf-8"), parse_suite(args.suite))
     story = run_story(world, say=print)
     if args.save_alerts is not None:
         alerts = [e.alert for e in story.events if e.alert is not None]

@@ -5,7 +5,9 @@ A requirement counts as covered when at least one of these cites its ID:
 * a conformance vector (its ``requirements``), under ``conformance/vectors``;
 * a test marked ``@pytest.mark.req("ID", ...)`` under ``tests/`` (property tests,
   must-reject tests, unit tests);
-* a Tamarin lemma annotated with a ``// REQ: ID, ID`` comment under ``models/``;
+* a Tamarin lemma whose pin in ``models/tamarin/expected.toml`` lists the ID (the
+  model without flags, expected verified), or that carries a ``// REQ: ID, ID``
+  comment under ``models/``;
 * a waiver in ``conformance/coverage-waivers.txt`` (``ID  reason``), for a
   requirement no test can check (for example a duty of the operator).
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +110,28 @@ def _test_citations(tests_dir: Path) -> dict[str, list[str]]:
     return cited
 
 
+def _pinned_lemmas(root: Path, cov: Coverage) -> None:
+    """Lemmas whose pin (models/tamarin/expected.toml) names requirements.
+
+    Only the models as specified count: a pin without flags whose expected
+    outcome is ``verified``. Variants with a protection removed show attacks;
+    they cover nothing.
+    """
+    pins = root / "models" / "tamarin" / "expected.toml"
+    if not pins.is_file():
+        return
+    data = tomllib.loads(pins.read_text(encoding="utf-8"))
+    files = {
+        name: model.get("file", f"{name}.spthy") for name, model in data.get("models", {}).items()
+    }
+    for pin in data.get("pin", []):
+        if pin.get("flags") or pin.get("expected") != "verified":
+            continue
+        where = f"models/tamarin/{files.get(pin['model'], pin['model'] + '.spthy')}::{pin['lemma']}"
+        for rid in pin.get("requirements", []):
+            cov.lemmas[rid].append(where)
+
+
 def collect(root: Path = REPO, vectors_dir: Path | None = None) -> Coverage:
     """Gather the requirements and every citation of them under a checkout."""
     cov = Coverage(read_requirements(root / "spec"))
@@ -118,6 +143,7 @@ def collect(root: Path = REPO, vectors_dir: Path | None = None) -> Coverage:
                 cov.vectors[rid].append(test["id"])
     if (root / "tests").is_dir():
         cov.tests.update(_test_citations(root / "tests"))
+    _pinned_lemmas(root, cov)
     models = root / "models"
     if models.is_dir():
         for path in sorted(models.rglob("*.spthy")):

@@ -160,8 +160,10 @@ class _Adapter:
             target=self._read, args=(self.proc.stdout, self.lines), daemon=True
         )
         self.reader.start()
+        # The hello may take the adapter's start-up time (an interpreter, a JIT).
         self.hello = self.ask(
-            {"type": "hello", "protocol": PROTOCOL_VERSION, "suite_version": SUITE_VERSION}
+            {"type": "hello", "protocol": PROTOCOL_VERSION, "suite_version": SUITE_VERSION},
+            timeout=self.startup,
         )
         if self.hello.get("type") != "hello" or self.hello.get("protocol") != PROTOCOL_VERSION:
             msg = f"bad hello from the adapter: {self.hello!r}"

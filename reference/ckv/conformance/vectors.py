@@ -95,6 +95,7 @@ KIND_MODULES = (
     "ckv.conformance.kinds_ops",
     "ckv.conformance.kinds_audit",
     "ckv.conformance.kinds_codes",
+    "ckv.conformance.kinds_ckv",
 )
 
 _ID_PART = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
