@@ -15,12 +15,23 @@ gossip of tree heads) and the machine checks three invariants:
 * **no unenrolled key** — every device record a contact accepted was enrolled
   by the account (or an alert was raised about that contact).
 
+The machine also keeps a trace of the action facts the Tamarin models use
+(``Enrolled``, ``AcceptDevice``, ``OwnerPublished``, ``Served``,
+``AcceptState``, ``OwnerFetched``, ``Alert``), built from what the reference
+did, and checks the models' lemmas as predicates over it after every step:
+``device_record_authentic`` (models/tamarin/enrollment.spthy),
+``alert_soundness`` and ``owner_monitoring_detects_injection``
+(models/tamarin/monitoring.spthy). A state ``st`` is a pair (version, hash of
+the value): a value the owner published once and the directory serves again at
+a later version is a different state, as SELF-003 reads it.
+
 The machine is the "model" of spec chapter "Automatic verification and alerts";
 tests/models/test_ckv_machine.py runs it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 from hypothesis import strategies as st
@@ -61,6 +72,8 @@ class CKVMachine(RuleBasedStateMachine):
         #: Alert codes each device may raise without a misbehaviour (contact_ckv_off).
         self.allowed: dict[str, set[AlertCode]] = {}
         self.counter = 0
+        #: The action facts of the run, in order: (name, arguments).
+        self.trace: list[tuple[str, tuple[object, ...]]] = []
 
     # -- set-up ------------------------------------------------------------------------
 
@@ -73,6 +86,7 @@ class CKVMachine(RuleBasedStateMachine):
             first.enable_ckv()
             self.accounts[name] = [first]
             self.ever_enrolled[name] = {first.device_id}
+            self._act("Enrolled", name, first.device_id, wire.encode(first.record))
 
     def _device(self, key: str, *, protocol_version: int = 2) -> Device:
         self.counter += 1
@@ -103,6 +117,7 @@ class CKVMachine(RuleBasedStateMachine):
         devices[by % len(devices)].enroll(new)
         devices.append(new)
         self.ever_enrolled[name].add(new.device_id)
+        self._act("Enrolled", name, new.device_id, wire.encode(new.record))
 
     @precondition(lambda self: self.attack is None)
     @rule(name=st.sampled_from(["alice", "bob"]), by=st.integers(0, 3))
@@ -238,6 +253,84 @@ class CKVMachine(RuleBasedStateMachine):
         self.target = name
         self.expected.add((device.name, AlertCode.directory_unreachable))
 
+    # -- the trace of Tamarin action facts ----------------------------------------------------
+
+    def _act(self, name: str, *args: object) -> None:
+        fact = (name, args)
+        if fact not in self.trace:
+            self.trace.append(fact)
+
+    def _states(self, name: str) -> list[tuple[int, bytes]]:
+        """(version, value hash) of every version of an account's label the directory holds."""
+        owner = self.accounts[name][0]
+        label = account_label(owner.account_id or b"")
+        greatest = self.world.directory.greatest_version(label)
+        out = []
+        for version in range(0 if greatest is None else greatest + 1):
+            value = self.world.directory.value(label, version)
+            if value is not None:
+                out.append((version, hashlib.sha256(value).digest()))
+        return out
+
+    def _record_trace(self) -> None:
+        """Add the facts of the round just run: what was served, published, accepted, alerted."""
+        for name, devices in self.accounts.items():
+            published = {e.value_hash for e in devices[0].journal().entries}
+            seen: set[bytes] = set()
+            for version, digest in self._states(name):
+                st = (version, digest)
+                self._act("Served", name, st)
+                # SELF-003: the first version that holds a journal value is the owner's.
+                if digest in published and digest not in seen:
+                    self._act("OwnerPublished", name, st)
+                seen.add(digest)
+                if any(d.capable for d in devices):
+                    self._act("OwnerFetched", name, st)  # every capable device monitors
+            label = account_label(devices[0].account_id or b"")
+            for note in devices[0].account_alerts():
+                if note.label == label:
+                    value = self.world.directory.value(label, note.version) or b""
+                    self._act("Alert", name, (note.version, hashlib.sha256(value).digest()))
+            for viewer in (d for other, ds in self.accounts.items() if other != name for d in ds):
+                contact = viewer.contacts.get(handle_label(_HANDLES[name]))
+                if contact is None or contact.state is None or contact.account_version is None:
+                    continue
+                value = self.world.directory.value(label, contact.account_version) or b""
+                st = (contact.account_version, hashlib.sha256(value).digest())
+                self._act("AcceptState", viewer.name, name, st)
+                for device in contact.state.devices:
+                    self._act("AcceptDevice", viewer.name, name, wire.encode(device.record))
+
+    def _before(self, fact: tuple[str, tuple[object, ...]]) -> list[tuple[str, tuple[object, ...]]]:
+        return self.trace[: self.trace.index(fact)]
+
+    @invariant()
+    def tamarin_lemmas_hold_over_the_trace(self) -> None:
+        for fact in self.trace:
+            name, args = fact
+            if name == "AcceptDevice":
+                # device_record_authentic: accepted only if a device of the account enrolled it.
+                _, aid, rec = args
+                assert any(
+                    n == "Enrolled" and a[0] == aid and a[2] == rec for n, a in self._before(fact)
+                ), f"device_record_authentic fails: {args[0]} accepted a record nobody enrolled"
+            elif name == "Alert":
+                # alert_soundness: an alert names a served state the owner never published.
+                aid, st = args
+                assert ("Served", (aid, st)) in self._before(fact), "alert_soundness: not served"
+                assert ("OwnerPublished", (aid, st)) not in self.trace, (
+                    f"alert_soundness fails: an alert about {aid}'s own state {st[0]}"
+                )
+            elif name == "AcceptState":
+                # owner_monitoring_detects_injection: a state a contact accepted and the owner
+                # fetched is the owner's own, or the owner was alerted about it.
+                _, aid, st = args
+                if ("OwnerFetched", (aid, st)) in self.trace:
+                    assert ("OwnerPublished", (aid, st)) in self.trace or (
+                        "Alert",
+                        (aid, st),
+                    ) in self.trace, f"owner_monitoring_detects_injection fails for {aid} {st[0]}"
+
     # -- the monitoring round and the invariants ------------------------------------------------
 
     def _round(self) -> dict[str, set[AlertCode]]:
@@ -277,6 +370,7 @@ class CKVMachine(RuleBasedStateMachine):
             got = raised.get(device, set()) | before.get(device, set())
             assert code in got, f"{device} did not raise {code.name} after {self.attack}"
         self.expected.clear()
+        self._record_trace()
 
     @invariant()
     def no_unenrolled_device_without_an_alert(self) -> None:
