@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from service_helpers import Server, make_keys
+from service_helpers import Server, fresh_postgres, make_keys
 
 from ckv.service.storage import Storage
 from ckv.transparency_log import LogKeys
@@ -49,16 +49,6 @@ def postgres_url() -> Iterator[str]:
     finally:
         subprocess.run(["sh", str(PG_SCRIPT), "stop", str(data)], check=False, timeout=120)
         shutil.rmtree(data, ignore_errors=True)
-
-
-def fresh_postgres(url: str) -> str:
-    """A new empty database on the server of ``url``; returns its URL."""
-    import psycopg
-
-    name = f"ckv_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 from ckv.demo import SeededRandom, demo_configuration
@@ -82,3 +83,13 @@ def write_keys(path: Path, keys: LogKeys) -> Path:
         )
     )
     return path
+
+
+def fresh_postgres(url: str) -> str:
+    """A new empty database on the server of ``url``; returns its URL."""
+    import psycopg
+
+    name = f"ckv_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + "/" + name

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from service_helpers import Server, make_keys, write_keys
+from service_helpers import Server, fresh_postgres, make_keys, write_keys
 
 from ckv.demo import SeededRandom
 from ckv.device import Device
@@ -54,8 +54,6 @@ def test_sigkill_during_publishes(
     if backend == "sqlite":
         db = str(tmp_path / "db.sqlite")
     else:
-        from conftest import fresh_postgres
-
         db = fresh_postgres(request.getfixturevalue("postgres_url"))
     keys = write_keys(tmp_path / "keys.json", make_keys())
     server = Server(["--db", db, "--keys", str(keys)])

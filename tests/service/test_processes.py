@@ -6,14 +6,13 @@ import time
 from pathlib import Path
 
 import pytest
-from service_helpers import Server, make_keys, write_keys
+from service_helpers import Server, fresh_postgres, make_keys, write_keys
 
 from ckv.demo import SeededRandom
 from ckv.device import Device
 from ckv.identity import parse_handle
 from ckv.service.client import HttpDirectory
 from ckv.sync import InMemorySyncService
-from conftest import fresh_postgres
 
 
 def wall() -> int:
