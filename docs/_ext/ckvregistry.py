@@ -13,10 +13,17 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 
-def _table(headers: list[str], widths: list[int], rows: list[list[nodes.Node]]) -> nodes.table:
-    table = nodes.table(classes=["ckv-registry"])
+def table(
+    headers: list[str],
+    widths: list[int],
+    rows: list[list[nodes.Node]],
+    *,
+    classes: tuple[str, ...] = ("ckv-registry",),
+) -> nodes.table:
+    """A docutils table: a header row, then one row per list of cell contents."""
+    out = nodes.table(classes=list(classes))
     group = nodes.tgroup(cols=len(headers))
-    table += group
+    out += group
     for width in widths:
         group += nodes.colspec(colwidth=width)
     head = nodes.thead()
@@ -32,7 +39,7 @@ def _table(headers: list[str], widths: list[int], rows: list[list[nodes.Node]]) 
         for cell in cells:
             row += nodes.entry("", cell)
         body += row
-    return table
+    return out
 
 
 class AlertRegistryDirective(SphinxDirective):
@@ -58,7 +65,7 @@ class AlertRegistryDirective(SphinxDirective):
                 ]
             )
         headers = ["Code", "Name", "Category", "Raised by", "Check", "Evidence", "Meaning"]
-        return [_table(headers, [4, 18, 12, 8, 10, 12, 36], rows)]
+        return [table(headers, [4, 18, 12, 8, 10, 12, 36], rows)]
 
 
 class EnumRegistryDirective(SphinxDirective):
@@ -94,7 +101,7 @@ class EnumRegistryDirective(SphinxDirective):
             nodes.literal(text=source),
             nodes.Text(")"),
         )
-        return [caption, _table(["Value", "Name"], [12, 40], rows)]
+        return [caption, table(["Value", "Name"], [12, 40], rows)]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

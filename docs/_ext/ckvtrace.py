@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ckvregistry import table
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
@@ -160,25 +161,7 @@ class LemmasIndexDirective(_Directive):
 
 
 def _table(headers: list[str], widths: list[int], rows: list[list[nodes.Node]]) -> nodes.table:
-    table = nodes.table(classes=["ckv-coverage"])
-    group = nodes.tgroup(cols=len(headers))
-    table += group
-    for width in widths:
-        group += nodes.colspec(colwidth=width)
-    head = nodes.thead()
-    group += head
-    row = nodes.row()
-    for title in headers:
-        row += nodes.entry("", nodes.paragraph(text=title))
-    head += row
-    body = nodes.tbody()
-    group += body
-    for cells in rows:
-        row = nodes.row()
-        for cell in cells:
-            row += nodes.entry("", cell)
-        body += row
-    return table
+    return table(headers, widths, rows, classes=("ckv-coverage",))
 
 
 class _Links:

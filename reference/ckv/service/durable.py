@@ -33,12 +33,11 @@ from ckv.cipher_suites import VrfResult, get_suite
 from ckv.directory import DirectoryRefused, DirectoryUnavailable, RefusalReason
 from ckv.directory.memory import ANONYMOUS, Clock, InMemoryDirectory, Validator
 from ckv.directory.policy import ckv_validator
-from ckv.errors import UsageError
-from ckv.prefix_tree import PrefixTree
 from ckv.search import SearchLogView
 from ckv.service.storage import EntryRecord, PublishTransaction, Storage, StorageError
 from ckv.service.storage import StoredVersion as StoredPair
 from ckv.transparency_log import (
+    LogAt,
     LogKeys,
     RandomBytes,
     SequencedEntry,
@@ -47,69 +46,10 @@ from ckv.transparency_log import (
 )
 from ckv.wire import messages
 
-__all__ = ["CommittedView", "DurableDirectory", "open_directory"]
+__all__ = ["DurableDirectory", "open_directory"]
 
 _R = TypeVar("_R")
 _EMPTY_SUFFIX = messages.UpdateSuffix()
-
-
-class CommittedView:
-    """A :class:`~ckv.transparency_log.TransparencyLog` as of its committed entries.
-
-    Implements :class:`~ckv.search.SearchLogView`; pairs created after ``size``
-    have no opening or value here.
-    """
-
-    __slots__ = ("_log", "_size")
-
-    def __init__(self, log: TransparencyLog, size: int) -> None:
-        self._log = log
-        self._size = size
-
-    @property
-    def size(self) -> int:
-        """The number of committed entries."""
-        return self._size
-
-    def _check(self, x: int) -> int:
-        if not 0 <= x < self._size:
-            msg = f"log entry {x} is not among the {self._size} committed entries"
-            raise UsageError(msg)
-        return x
-
-    def timestamp(self, x: int) -> int:
-        """The timestamp of entry ``x``."""
-        return self._log.timestamp(self._check(x))
-
-    def prefix_tree(self, x: int) -> PrefixTree:
-        """The prefix tree as of entry ``x``."""
-        return self._log.prefix_tree(self._check(x))
-
-    def vrf_output(self, label: bytes, version: int) -> bytes:
-        """The search key of a label-version pair."""
-        return self._log.vrf_output(label, version)
-
-    def vrf_proof(self, label: bytes, version: int) -> bytes:
-        """The VRF proof of a label-version pair."""
-        return self._log.vrf_proof(label, version)
-
-    def opening(self, label: bytes, version: int) -> bytes | None:
-        """The opening of a committed version."""
-        record = self._log.record(label, version)
-        return record.opening if record is not None and record.position < self._size else None
-
-    def value(self, label: bytes, version: int) -> messages.UpdateValue | None:
-        """The ``UpdateValue`` of a committed version."""
-        record = self._log.record(label, version)
-        return record.update if record is not None and record.position < self._size else None
-
-    def batch_proof(self, leaves: Sequence[int], retained_size: int) -> messages.InclusionProof:
-        """The §12.1 batch proof at the committed size."""
-        return self._log.batch_proof(leaves, retained_size, size=self._size)
-
-    def root(self) -> bytes:
-        """The log tree root at the committed size."""
-        return self._log.root(self._size)
 
 
 def _size(log: TransparencyLog) -> int:
@@ -312,7 +252,8 @@ class DurableDirectory(InMemoryDirectory):
 
     def _view(self, client_id: str) -> SearchLogView:
         del client_id
-        return CommittedView(self._log, self._committed)
+        # STORE-006: answers come from the committed entries only.
+        return LogAt(self._log, self._committed)
 
     def _sequence_update(
         self, client_id: str, requests: Sequence[messages.UpdateRequest], now_ms: int

@@ -27,10 +27,12 @@ from ckv.transparency_log.records import (
     UpdateResult,
     VersionRecord,
 )
+from ckv.transparency_log.view import LogAt
 
 __all__ = [
     "HEARTBEAT_LABEL",
     "LabelChange",
+    "LogAt",
     "LogKeys",
     "OutcomeKind",
     "RandomBytes",
