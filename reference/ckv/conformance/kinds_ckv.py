@@ -60,7 +60,6 @@ from ckv.conformance.vectors import (
     Step,
     VectorFile,
     VectorKind,
-    case_from_reference,
     register,
 )
 from ckv.enrollment import (
@@ -288,16 +287,14 @@ def _device_record_file(cs: CipherSuite) -> VectorFile:
         account_key: AccountPublicKey = key,
         flags: Sequence[str] = (),
     ) -> None:
-        vf.add(
-            case_from_reference(
-                handle_device_record,
-                name=name,
-                description=what,
-                requirements=reqs,
-                result=result,
-                input={"account_key": _enc(account_key), "record": record.hex()},
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_device_record,
+            name=name,
+            description=what,
+            requirements=reqs,
+            result=result,
+            input={"account_key": _enc(account_key), "record": record.hex()},
+            flags=flags,
         )
 
     ok = ["ACCT-005", "ACCT-006", "ACCT-007"]
@@ -490,21 +487,19 @@ def _account_state_file(cs: CipherSuite) -> VectorFile:
         flags: Sequence[str] = (),
         at: bytes = label,
     ) -> None:
-        vf.add(
-            case_from_reference(
-                handle_account_state,
-                name=name,
-                description=what,
-                requirements=reqs,
-                result=result,
-                input={
-                    "cipher_suite": cs.name,
-                    "label": at.hex(),
-                    "value": value,
-                    "previous": previous,
-                },
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_account_state,
+            name=name,
+            description=what,
+            requirements=reqs,
+            result=result,
+            input={
+                "cipher_suite": cs.name,
+                "label": at.hex(),
+                "value": value,
+                "previous": previous,
+            },
+            flags=flags,
         )
 
     def val(state: AccountState, signer: AccountKeyPair = pair) -> str:
@@ -866,21 +861,19 @@ def _binding_file(cs: CipherSuite) -> VectorFile:
         account_value: str = state_value,
         flags: Sequence[str] = (),
     ) -> None:
-        vf.add(
-            case_from_reference(
-                handle_handle_binding,
-                name=name,
-                description=what,
-                requirements=reqs,
-                result=result,
-                input={
-                    "cipher_suite": cs.name,
-                    "handle": wire.to_json(handle),
-                    "value": value,
-                    "account_value": account_value,
-                },
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_handle_binding,
+            name=name,
+            description=what,
+            requirements=reqs,
+            result=result,
+            input={
+                "cipher_suite": cs.name,
+                "handle": wire.to_json(handle),
+                "value": value,
+                "account_value": account_value,
+            },
+            flags=flags,
         )
 
     def bind(handle: Handle, account: bytes = aid, signer: AccountKeyPair = pair) -> str:
@@ -1112,22 +1105,20 @@ def _enrollment_file(cs: CipherSuite) -> VectorFile:
         result: str = "valid",
         private: bytes = pair.private,
     ) -> None:
-        vf.add(
-            case_from_reference(
-                handle_enrollment,
-                name=name,
-                description=what,
-                requirements=reqs,
-                result=result,
-                input={
-                    "cipher_suite": cs.name,
-                    "private_key": private.hex(),
-                    "state": _enc(state),
-                    "now_ms": NOW + 60_000,
-                    "operation": operation,
-                },
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_enrollment,
+            name=name,
+            description=what,
+            requirements=reqs,
+            result=result,
+            input={
+                "cipher_suite": cs.name,
+                "private_key": private.hex(),
+                "state": _enc(state),
+                "now_ms": NOW + 60_000,
+                "operation": operation,
+            },
+            flags=flags,
         )
 
     new_dev = _device(rng)

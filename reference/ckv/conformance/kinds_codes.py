@@ -20,7 +20,7 @@ from typing import Any
 from ckv import wire
 from ckv.conformance._util import SUITE_SHORT, Rng, hexb, suite_named
 from ckv.conformance.schemas import HEX
-from ckv.conformance.vectors import Note, VectorFile, VectorKind, case_from_reference, register
+from ckv.conformance.vectors import Note, VectorFile, VectorKind, register
 from ckv.errors import ErrorCode, VerificationError
 from ckv.in_person import code_value, commitment, format_code
 from ckv.public_code import ALPHABET, AccountKey, PublicCode, parse
@@ -88,16 +88,14 @@ def _derive_file(cs: CipherSuite) -> VectorFile:
             "key_type": key_type,
             "account_id": account.hex(),
         }
-        vf.add(
-            case_from_reference(
-                handle_derive,
-                name=name,
-                description=what,
-                requirements=reqs,
-                result=result,
-                input=req,
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_derive,
+            name=name,
+            description=what,
+            requirements=reqs,
+            result=result,
+            input=req,
+            flags=flags,
         )
 
     reqs = ["PVC-002", "PVC-003", "PVC-004", "PVC-005", "PVC-006", "PVC-007", "PVC-008"]
@@ -153,16 +151,14 @@ def _parse_file() -> VectorFile:
     def add(  # noqa: PLR0917 - a row of the vector table
         name: str, what: str, reqs: Sequence[str], result: str, text: str, flags: Sequence[str] = ()
     ) -> None:
-        vf.add(
-            case_from_reference(
-                handle_parse,
-                name=name,
-                description=what,
-                requirements=reqs,
-                result=result,
-                input={"text": text},
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_parse,
+            name=name,
+            description=what,
+            requirements=reqs,
+            result=result,
+            input={"text": text},
+            flags=flags,
         )
 
     codes = [PublicCode.from_data([rng.below(32) for _ in range(22)]) for _ in range(4)]
@@ -347,37 +343,31 @@ def _in_person_file(cs: CipherSuite) -> VectorFile:
             "received_commitment": None,
         }
         reqs = ["IPC-007", "IPC-010"]
-        vf.add(
-            case_from_reference(
-                handle_in_person,
-                name="derive",
-                description=f"exchange {i}: commitment and code",
-                requirements=reqs,
-                result="valid",
-                input=req,
-            )
+        vf.add_reference(
+            handle_in_person,
+            name="derive",
+            description=f"exchange {i}: commitment and code",
+            requirements=reqs,
+            result="valid",
+            input=req,
         )
-        vf.add(
-            case_from_reference(
-                handle_in_person,
-                name="opened",
-                description=f"exchange {i}: the reveal opens the commitment",
-                requirements=["IPC-008"],
-                result="valid",
-                input=req | {"received_commitment": c.hex()},
-            )
+        vf.add_reference(
+            handle_in_person,
+            name="opened",
+            description=f"exchange {i}: the reveal opens the commitment",
+            requirements=["IPC-008"],
+            result="valid",
+            input=req | {"received_commitment": c.hex()},
         )
         other = dict(commit_input, random=flip(r_init).hex())
-        vf.add(
-            case_from_reference(
-                handle_in_person,
-                name="commitment-mismatch",
-                description=f"exchange {i}: a revealed value other than the committed one",
-                requirements=["IPC-008"],
-                result="invalid",
-                input=req | {"commit_input": other, "received_commitment": c.hex()},
-                flags=["CommitmentMismatch"],
-            )
+        vf.add_reference(
+            handle_in_person,
+            name="commitment-mismatch",
+            description=f"exchange {i}: a revealed value other than the committed one",
+            requirements=["IPC-008"],
+            result="invalid",
+            input=req | {"commit_input": other, "received_commitment": c.hex()},
+            flags=["CommitmentMismatch"],
         )
     return vf
 

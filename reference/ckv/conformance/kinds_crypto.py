@@ -24,7 +24,7 @@ from ckv.cipher_suites import get_suite
 from ckv.commitment import encode_commitment_value, verify_commitment
 from ckv.conformance._util import SUITE_SHORT, Rng, flip_bit, hexb, suite_named
 from ckv.conformance.schemas import HEX
-from ckv.conformance.vectors import Note, VectorFile, VectorKind, case_from_reference, register
+from ckv.conformance.vectors import Note, VectorFile, VectorKind, register
 from ckv.errors import UsageError
 from ckv.tree_head import (
     sign_auditor_tree_head,
@@ -149,16 +149,14 @@ def _signature_file(cs: CipherSuite) -> VectorFile:
             "message": msg.hex(),
             "signature": sig.hex(),
         }
-        vf.add(
-            case_from_reference(
-                handle_signature,
-                name=name,
-                description=what,
-                requirements=reqs,
-                result=result,
-                input=inp,
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_signature,
+            name=name,
+            description=what,
+            requirements=reqs,
+            result=result,
+            input=inp,
+            flags=flags,
         )
 
     messages = [b"", b"CKV conformance", rng(200)]
@@ -394,16 +392,14 @@ def _vrf_file(cs: CipherSuite) -> VectorFile:
             "version": version,
             "proof": proof.hex(),
         }
-        vf.add(
-            case_from_reference(
-                handle_vrf,
-                name=name,
-                description=what,
-                requirements=reqs,
-                result=result,
-                input=inp,
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_vrf,
+            name=name,
+            description=what,
+            requirements=reqs,
+            result=result,
+            input=inp,
+            flags=flags,
         )
 
     pairs = [(b"alice@example.com", 0), (b"bob", 7), (b"", 4294967295), (rng(40), 123456)]
@@ -591,16 +587,14 @@ def _commitment_file(cs: CipherSuite) -> VectorFile:
             "version": version,
             "update": wire.encode(update, suite=cs, mode=mode).hex(),
         }
-        vf.add(
-            case_from_reference(
-                handle_commitment,
-                name=name,
-                description=what,
-                requirements=reqs,
-                result=result,
-                input=inp,
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_commitment,
+            name=name,
+            description=what,
+            requirements=reqs,
+            result=result,
+            input=inp,
+            flags=flags,
         )
 
     for mode in (DeploymentMode.contactMonitoring, DeploymentMode.thirdPartyManagement):
@@ -760,16 +754,14 @@ def _tree_head_file(cs: CipherSuite) -> VectorFile:
                 "tree_head": wire.encode(head, suite=cs).hex(),
                 "root": root.hex(),
             }
-            vf.add(
-                case_from_reference(
-                    handle_tree_head,
-                    name=name,
-                    description=f"{mode.name}: {what}",  # noqa: B023 - called within the iteration that defines it
-                    requirements=reqs,
-                    result=result,
-                    input=inp,
-                    flags=flags,
-                )
+            vf.add_reference(
+                handle_tree_head,
+                name=name,
+                description=f"{mode.name}: {what}",  # noqa: B023 - called within the iteration that defines it
+                requirements=reqs,
+                result=result,
+                input=inp,
+                flags=flags,
             )
 
         head = sign_tree_head(config, log_sk, 1000, root)
@@ -911,16 +903,14 @@ def _full_tree_head_file(cs: CipherSuite) -> VectorFile:
                 "auditor_root": auditor_root.hex() if auditing else None,  # noqa: B023 - called within the iteration that defines it
                 "previous_auditor_tree_size": None,
             } | fields
-            vf.add(
-                case_from_reference(
-                    handle_full_tree_head,
-                    name=name,
-                    description=f"{mode.name}: {what}",  # noqa: B023 - called within the iteration that defines it
-                    requirements=reqs,
-                    result=result,
-                    input=inp,
-                    flags=flags,
-                )
+            vf.add_reference(
+                handle_full_tree_head,
+                name=name,
+                description=f"{mode.name}: {what}",  # noqa: B023 - called within the iteration that defines it
+                requirements=reqs,
+                result=result,
+                input=inp,
+                flags=flags,
             )
 
         head = sign_tree_head(config, log_sk, 50, root)

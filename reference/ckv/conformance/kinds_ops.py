@@ -37,7 +37,6 @@ from ckv.conformance.vectors import (
     Step,
     VectorFile,
     VectorKind,
-    case_from_reference,
     register,
     with_requirement,
 )
@@ -1167,16 +1166,14 @@ def _fork_file(cs: CipherSuite) -> VectorFile:
         name: str, what: str, result: str, ev: messages.ForkEvidence, flags: Sequence[str] = ()
     ) -> None:
         req = {"evidence": wire.encode(ev, suite=cs).hex()}
-        vf.add(
-            case_from_reference(
-                handle_fork,
-                name=name,
-                description=what,
-                requirements=["FORK-003"],
-                result=result,
-                input=req,
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_fork,
+            name=name,
+            description=what,
+            requirements=["FORK-003"],
+            result=result,
+            input=req,
+            flags=flags,
         )
 
     for common in (7, 9):

@@ -19,7 +19,7 @@ from ckv import binary_ladder as bl
 from ckv import wire
 from ckv.conformance._util import Rng, flip_bit, hexb
 from ckv.conformance.schemas import HEX
-from ckv.conformance.vectors import Note, VectorFile, VectorKind, case_from_reference, register
+from ckv.conformance.vectors import Note, VectorFile, VectorKind, register
 from ckv.errors import UsageError
 from ckv.log_tree import FullSubtrees, LogTree, verify_batch
 from ckv.prefix_tree import PrefixTree, verify_prefix_proof
@@ -112,16 +112,14 @@ def _log_file() -> VectorFile:
     def add(  # noqa: PLR0917 - a row of the vector table
         name: str, what: str, reqs: Sequence[str], result: str, req: JSON, flags: Sequence[str] = ()
     ) -> None:
-        vf.add(
-            case_from_reference(
-                handle_log,
-                name=name,
-                description=what,
-                requirements=reqs,
-                result=result,
-                input=req,
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_log,
+            name=name,
+            description=what,
+            requirements=reqs,
+            result=result,
+            input=req,
+            flags=flags,
         )
 
     for size, leaves, retained_size, cut in shapes:
@@ -320,16 +318,14 @@ def _prefix_file() -> VectorFile:
             "commitments": [None if c is None else c.hex() for c in commitments],
             "proof": proof.hex(),
         }
-        vf.add(
-            case_from_reference(
-                handle_prefix,
-                name=name,
-                description=what,
-                requirements=reqs,
-                result=result,
-                input=req,
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_prefix,
+            name=name,
+            description=what,
+            requirements=reqs,
+            result=result,
+            input=req,
+            flags=flags,
         )
 
     empty = PrefixTree()
@@ -546,16 +542,14 @@ def _ladder_file() -> VectorFile:
             "left_inclusion": [],
             "right_non_inclusion": [],
         } | req
-        vf.add(
-            case_from_reference(
-                handle_ladder,
-                name=name,
-                description=what,
-                requirements=reqs,
-                result=result,
-                input=full,
-                flags=flags,
-            )
+        vf.add_reference(
+            handle_ladder,
+            name=name,
+            description=what,
+            requirements=reqs,
+            result=result,
+            input=full,
+            flags=flags,
         )
 
     for g in (None, 0, 1, 2, 5, 6, 7, 8, 100, 1000, 65535, 4294967294, 4294967295):
@@ -725,26 +719,22 @@ def _math_file() -> VectorFile:
         ("log-tree-full-subtrees", 1000, ["LOG-001", "LOG-004"]),
         ("base-binary-ladder", 2000, ["SEARCH-011"]),
     ]:
-        vf.add(
-            case_from_reference(
-                handle_math,
-                name=function,
-                description=f"{function} for every size up to {maximum}",
-                requirements=reqs,
-                result="valid",
-                input={"function": function, "max": maximum},
-            )
-        )
-    vf.add(
-        case_from_reference(
+        vf.add_reference(
             handle_math,
-            name="size-range",
-            description="the implicit search tree of 0 entries does not exist",
-            requirements=["SEARCH-003"],
-            result="invalid",
-            input={"function": "implicit-search-tree", "max": 0},
-            flags=["SizeRange"],
+            name=function,
+            description=f"{function} for every size up to {maximum}",
+            requirements=reqs,
+            result="valid",
+            input={"function": function, "max": maximum},
         )
+    vf.add_reference(
+        handle_math,
+        name="size-range",
+        description="the implicit search tree of 0 entries does not exist",
+        requirements=["SEARCH-003"],
+        result="invalid",
+        input={"function": "implicit-search-tree", "max": 0},
+        flags=["SizeRange"],
     )
     return vf
 

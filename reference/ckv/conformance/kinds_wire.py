@@ -597,16 +597,14 @@ def _encode_file(schema: Schema, suite: CipherSuite, names: list[str]) -> Vector
                 if rng is not None or ci:
                     continue
                 for flag, what, bad in _encode_mutations(schema, constants, name, obj):
-                    vf.add(
-                        case_from_reference(
-                            handle_encode,
-                            name=f"{name.lower()}-{_case_name(flag)}",
-                            description=f"{name} ({where}): {what}",
-                            requirements=("WIRE-010",),
-                            result="invalid",
-                            input=inp | {"value": bad},
-                            flags=(flag,),
-                        )
+                    vf.add_reference(
+                        handle_encode,
+                        name=f"{name.lower()}-{_case_name(flag)}",
+                        description=f"{name} ({where}): {what}",
+                        requirements=("WIRE-010",),
+                        result="invalid",
+                        input=inp | {"value": bad},
+                        flags=(flag,),
                     )
     return vf
 

@@ -197,6 +197,30 @@ class VectorFile:
         self.cases.append(case)
         return case
 
+    def add_reference(  # the fields of case_from_reference, by keyword
+        self,
+        handler: Callable[[JSON], JSON],
+        *,
+        name: str,
+        description: str,
+        requirements: Sequence[str],
+        result: str,
+        input: JSON,  # noqa: A002 - the vector field's name
+        flags: Sequence[str] = (),
+    ) -> Case:
+        """Append the case :func:`case_from_reference` builds (output from the reference)."""
+        return self.add(
+            case_from_reference(
+                handler,
+                name=name,
+                description=description,
+                requirements=requirements,
+                result=result,
+                input=input,
+                flags=flags,
+            )
+        )
+
 
 class Session(Protocol):
     """The reference adapter's state for one session case."""
